@@ -1,0 +1,227 @@
+//! Diagnosis classes: what a failed step means and what to do about it.
+//!
+//! Seed 003's rule makes the first split for the token endpoint: 200 means the
+//! credentials are good, 401 means they are wrong, anything else points at the
+//! network. The classes below refine it with what the client saw.
+
+use serde::{Deserialize, Serialize};
+
+/// The class of a step's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiagnosisClass {
+    /// The step succeeded.
+    Ok,
+    /// The SSO answered 401 to the credentials that were sent.
+    CredentialsRejected,
+    /// Credentials are needed and none were sent (no login, or no auth-file entry).
+    AuthenticationRequired,
+    /// The registry refused the bearer token (expired, wrong audience or issuer,
+    /// untrusted signer, or issued for another repository).
+    TokenRejectedByRegistry,
+    /// The token was issued, but without access to the repository: the account is not
+    /// entitled to it.
+    SubscriptionRequired,
+    /// The registry does not have the repository, tag or blob.
+    NotFound,
+    /// An auth file (auth.json, config.json, .dockercfg) could not be used.
+    AuthFileInvalid,
+    /// The registry served content whose digest or size does not match.
+    ContentInvalid,
+    /// Anything else than 200/401 from the token endpoint, or no answer at all:
+    /// firewall, proxy, DNS, TLS, connectivity.
+    Network,
+    /// An HTTP answer that none of the rules above explains.
+    UnexpectedResponse,
+}
+
+impl DiagnosisClass {
+    /// Every class, for documentation and tests.
+    pub const ALL: &'static [DiagnosisClass] = &[
+        Self::Ok,
+        Self::CredentialsRejected,
+        Self::AuthenticationRequired,
+        Self::TokenRejectedByRegistry,
+        Self::SubscriptionRequired,
+        Self::NotFound,
+        Self::AuthFileInvalid,
+        Self::ContentInvalid,
+        Self::Network,
+        Self::UnexpectedResponse,
+    ];
+
+    /// The kebab-case name used in scenarios and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::CredentialsRejected => "credentials-rejected",
+            Self::AuthenticationRequired => "authentication-required",
+            Self::TokenRejectedByRegistry => "token-rejected-by-registry",
+            Self::SubscriptionRequired => "subscription-required",
+            Self::NotFound => "not-found",
+            Self::AuthFileInvalid => "auth-file-invalid",
+            Self::ContentInvalid => "content-invalid",
+            Self::Network => "network",
+            Self::UnexpectedResponse => "unexpected-response",
+        }
+    }
+
+    /// One paragraph: what to do about it.
+    pub fn remediation(self) -> &'static str {
+        match self {
+            Self::Ok => "Nothing to do.",
+            Self::CredentialsRejected => {
+                "The SSO rejected the username or password (HTTP 401). For a Customer Portal \
+                 user, log in to the Customer Portal again to confirm the password. For a \
+                 registry service account, check that the username includes its prefix \
+                 (`1234567|name`) and that the token is the current one: a regenerated token \
+                 invalidates the old one and a deleted account fails entirely. Avoid pasting a \
+                 long token into curl's interactive password prompt; pass it with -u \
+                 \"$TOKENID:$SECRET\". Confirm by hand with: curl -u \"$TOKENID:$SECRET\" \
+                 \"https://sso.redhat.com/auth/realms/rhcc/protocol/redhat-docker-v2/auth?service=docker-registry&client_id=curl&scope=repository:rhel:pull\""
+            }
+            Self::AuthenticationRequired => {
+                "No credentials were presented. registry.redhat.io and \
+                 registry.connect.redhat.com need a login: run `podman login registry.redhat.io` \
+                 (or `docker login https://registry.redhat.io`) with a Customer Portal user or \
+                 a registry service account, or check that the auth file the client reads \
+                 (${XDG_RUNTIME_DIR}/containers/auth.json, ~/.docker/config.json, \
+                 REGISTRY_AUTH_FILE) has an entry for the registry."
+            }
+            Self::TokenRejectedByRegistry => {
+                "The registry refused the bearer token: it may have expired (tokens live \
+                 `expires_in` seconds, 300 by default), been issued for another repository \
+                 scope or another service (audience), or been signed by a key the registry does \
+                 not trust. Request a fresh token for the exact scope \
+                 `repository:<name>:pull` and service named in the registry's \
+                 WWW-Authenticate challenge."
+            }
+            Self::SubscriptionRequired => {
+                "The SSO accepted the credentials but granted no access to this repository \
+                 (the token's `access` is empty for it): the account is not entitled to the \
+                 content. Check the subscriptions of the account's organisation, or use an \
+                 account (or service account) of an organisation that has them."
+            }
+            Self::NotFound => {
+                "The registry does not have this repository, tag or digest. Check the image \
+                 name. Some images exist only on registry.redhat.io (subscription content) and \
+                 not on registry.access.redhat.com: pull them from registry.redhat.io after \
+                 logging in."
+            }
+            Self::AuthFileInvalid => {
+                "An auth file could not be used: its `auth` field must be \
+                 base64(\"username:password\") and the file valid JSON. Log in again with \
+                 `podman login` (or `docker login`) to rewrite it, or fix the named entry."
+            }
+            Self::ContentInvalid => {
+                "The registry (or something between it and the client) served content that \
+                 does not match its digest or size. Retry; if it persists, suspect a proxy \
+                 that rewrites responses."
+            }
+            Self::Network => {
+                "Neither 200 nor 401: this points at the network, not the credentials \
+                 (firewall, proxy, DNS, TLS or connectivity). Both registry.redhat.io and \
+                 sso.redhat.com must be reachable (allow-listed on proxy and firewall). With a \
+                 proxy, confirm with curl --proxy <host>:<port> -v and look for `HTTP/1.1 200 \
+                 Connection established`."
+            }
+            Self::UnexpectedResponse => {
+                "The server answered with a status this harness cannot explain; read the \
+                 transcript for the exact exchange."
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for DiagnosisClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A classified step result: the class plus what exactly was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    /// The class.
+    pub class: DiagnosisClass,
+    /// What was seen, in one sentence (no secrets).
+    pub detail: String,
+}
+
+impl Diagnosis {
+    /// A diagnosis of `class` with `detail`.
+    pub fn new(class: DiagnosisClass, detail: impl Into<String>) -> Self {
+        Self {
+            class,
+            detail: detail.into(),
+        }
+    }
+
+    /// The successful diagnosis.
+    pub fn ok() -> Self {
+        Self::new(DiagnosisClass::Ok, "ok")
+    }
+
+    /// Seed 003's rule for a response of the token endpoint.
+    ///
+    /// ```
+    /// use regharness::diagnosis::{Diagnosis, DiagnosisClass};
+    /// assert_eq!(Diagnosis::token_endpoint(200, true).class, DiagnosisClass::Ok);
+    /// assert_eq!(Diagnosis::token_endpoint(401, true).class, DiagnosisClass::CredentialsRejected);
+    /// assert_eq!(Diagnosis::token_endpoint(401, false).class, DiagnosisClass::AuthenticationRequired);
+    /// assert_eq!(Diagnosis::token_endpoint(502, true).class, DiagnosisClass::Network);
+    /// ```
+    pub fn token_endpoint(status: u16, credentials_sent: bool) -> Self {
+        match status {
+            200 => Self::ok(),
+            401 if credentials_sent => Self::new(
+                DiagnosisClass::CredentialsRejected,
+                "the token endpoint answered 401 Unauthorized to the credentials sent",
+            ),
+            401 => Self::new(
+                DiagnosisClass::AuthenticationRequired,
+                "the token endpoint answered 401 Unauthorized and no credentials were sent",
+            ),
+            other => Self::new(
+                DiagnosisClass::Network,
+                format!("the token endpoint answered HTTP {other}: neither 200 nor 401"),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case(200, true, DiagnosisClass::Ok)]
+    #[case(401, true, DiagnosisClass::CredentialsRejected)]
+    #[case(401, false, DiagnosisClass::AuthenticationRequired)]
+    #[case(403, true, DiagnosisClass::Network)]
+    #[case(407, true, DiagnosisClass::Network)]
+    #[case(500, false, DiagnosisClass::Network)]
+    #[case(502, true, DiagnosisClass::Network)]
+    fn seed_003_rule_splits_token_answers(
+        #[case] status: u16,
+        #[case] credentials_sent: bool,
+        #[case] class: DiagnosisClass,
+    ) {
+        assert_eq!(
+            Diagnosis::token_endpoint(status, credentials_sent).class,
+            class
+        );
+    }
+
+    #[test]
+    fn names_round_trip_through_serde() {
+        for class in DiagnosisClass::ALL {
+            let json = serde_json::to_string(class).unwrap();
+            assert_eq!(json, format!("\"{}\"", class.as_str()));
+            let back: DiagnosisClass = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, *class);
+            assert!(!class.remediation().is_empty());
+        }
+    }
+}

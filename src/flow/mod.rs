@@ -1,0 +1,204 @@
+//! The step flows: login, token, ping, pull, and the world-changing steps.
+
+pub mod login;
+pub mod ping;
+pub mod pull;
+pub mod registry_auth;
+pub mod token;
+
+use serde_json::Value;
+
+use crate::client::auth_file::Sandbox;
+use crate::client::http::{HttpSession, NetworkError};
+use crate::diagnosis::{Diagnosis, DiagnosisClass};
+use crate::scenario::model::{CredentialsSpec, Outcome, SecretChoice};
+use crate::transcript::Transcript;
+use crate::world::World;
+
+/// A file a step generated, for snapshots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// Display path (`${XDG_RUNTIME_DIR}/containers/auth.json`).
+    pub path: String,
+    /// Content.
+    pub content: String,
+}
+
+/// What a step produced.
+#[derive(Debug, Clone)]
+pub struct StepResult {
+    /// ok / failed.
+    pub outcome: Outcome,
+    /// The HTTP status of the deciding response.
+    pub status: Option<u16>,
+    /// Class and detail.
+    pub diagnosis: Diagnosis,
+    /// One line for people.
+    pub message: String,
+    /// The deciding response's JSON body.
+    pub body: Option<Value>,
+    /// Every exchange.
+    pub transcript: Transcript,
+    /// Files written.
+    pub files: Vec<GeneratedFile>,
+    /// Claims of a token the step obtained (decoded, not verified).
+    pub claims: Option<Value>,
+    /// The access token a `token` step obtained, for later `ping` steps.
+    pub access_token: Option<String>,
+}
+
+impl StepResult {
+    /// A success.
+    pub fn ok(message: impl Into<String>) -> Self {
+        Self {
+            outcome: Outcome::Ok,
+            status: None,
+            diagnosis: Diagnosis::ok(),
+            message: message.into(),
+            body: None,
+            transcript: Transcript::default(),
+            files: Vec::new(),
+            claims: None,
+            access_token: None,
+        }
+    }
+
+    /// A failure.
+    pub fn failed(diagnosis: Diagnosis, message: impl Into<String>) -> Self {
+        Self {
+            outcome: Outcome::Failed,
+            diagnosis,
+            ..Self::ok(message)
+        }
+    }
+
+    /// Sets the status.
+    pub fn with_status(mut self, status: Option<u16>) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Sets the body.
+    pub fn with_body(mut self, body: Option<Value>) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// Sets the transcript.
+    pub fn with_transcript(mut self, transcript: Transcript) -> Self {
+        self.transcript = transcript;
+        self
+    }
+}
+
+/// A failure inside a flow, before it becomes a [`StepResult`].
+#[derive(Debug, Clone)]
+pub struct FlowFailure {
+    /// Class and detail.
+    pub diagnosis: Diagnosis,
+    /// The status of the response that decided it.
+    pub status: Option<u16>,
+    /// Its JSON body.
+    pub body: Option<Value>,
+    /// One line for people, worded like the real client where it helps.
+    pub message: String,
+}
+
+impl FlowFailure {
+    /// A failure of `class`.
+    pub fn new(
+        class: DiagnosisClass,
+        detail: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            diagnosis: Diagnosis::new(class, detail),
+            status: None,
+            body: None,
+            message: message.into(),
+        }
+    }
+
+    /// Into a step result with `transcript`.
+    pub fn into_result(self, transcript: Transcript) -> StepResult {
+        StepResult::failed(self.diagnosis, self.message)
+            .with_status(self.status)
+            .with_body(self.body)
+            .with_transcript(transcript)
+    }
+}
+
+impl From<NetworkError> for FlowFailure {
+    fn from(e: NetworkError) -> Self {
+        let what = if e.timed_out {
+            "no answer before the timeout"
+        } else {
+            "no HTTP answer"
+        };
+        FlowFailure::new(
+            DiagnosisClass::Network,
+            format!("{what}: {}", e.message),
+            e.to_string(),
+        )
+    }
+}
+
+/// What flows share: the world, the sandbox and earlier results.
+pub struct FlowContext<'a> {
+    /// The running world.
+    pub world: &'a World,
+    /// The run's home and runtime folders.
+    pub sandbox: &'a Sandbox,
+    /// The access token of the last successful `token` step.
+    pub last_token: Option<String>,
+}
+
+impl FlowContext<'_> {
+    /// A fresh HTTP session on the world.
+    pub fn session(&self) -> Result<HttpSession, FlowFailure> {
+        let client = self.world.http_client().map_err(|e| {
+            FlowFailure::new(
+                DiagnosisClass::Network,
+                e.to_string(),
+                format!("cannot build the HTTP client: {e}"),
+            )
+        })?;
+        Ok(HttpSession::new(client))
+    }
+
+    /// Username and password a step's credentials stand for.
+    pub fn resolve_credentials(&self, spec: &CredentialsSpec) -> Result<(String, String), String> {
+        let account = match &spec.account {
+            Some(name) => Some(
+                self.world
+                    .accounts()
+                    .find(name)
+                    .ok_or_else(|| format!("no account {name:?} in this world"))?,
+            ),
+            None => None,
+        };
+        let username = spec
+            .username
+            .clone()
+            .or_else(|| account.as_ref().map(|a| a.username.clone()))
+            .ok_or("credentials need `account` or `username`")?;
+        let password = match (&spec.password, &account) {
+            (Some(p), _) => p.clone(),
+            (None, Some(a)) => match spec.secret.unwrap_or(SecretChoice::Current) {
+                SecretChoice::Current => a.current_secret().to_string(),
+                SecretChoice::Previous => a
+                    .previous_secret()
+                    .ok_or_else(|| {
+                        format!(
+                            "account {:?} has no previous secret: regenerate its token first",
+                            a.username
+                        )
+                    })?
+                    .to_string(),
+            },
+            (None, None) => return Err("credentials need `password` or `account`".into()),
+        };
+        self.world.secrets().add_credentials(&username, &password);
+        Ok((username, password))
+    }
+}

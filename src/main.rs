@@ -1,0 +1,188 @@
+//! The `regharness` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use regharness::report;
+use regharness::runner::{self, ScenarioStatus};
+use regharness::scenario::{discover, load_file, LoadError, Scenario};
+
+/// End-to-end conformance harness for container-registry authentication.
+///
+/// Starts in-process mocks of Red Hat's SSO and registries, drives login, token and
+/// pull flows against them, and checks each step's expected outcome and diagnosis.
+#[derive(Parser)]
+#[command(name = "regharness", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenarios (default: the built-in catalogue in scenarios/).
+    ///
+    /// Exit status: 0 all passed, 1 any failed, 2 bad input or usage.
+    Run {
+        /// Scenario files or folders (searched recursively for *.yaml).
+        paths: Vec<PathBuf>,
+        /// Only scenarios whose name contains TEXT.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// Scenarios run at once (default: 8).
+        #[arg(long, value_name = "N", default_value_t = 8)]
+        jobs: usize,
+        /// Write the JSON report to FILE.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Write a JUnit XML report to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Print every step, not only those of failed scenarios.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// List scenarios: name and description.
+    List {
+        /// Scenario files or folders.
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("REGHARNESS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            paths,
+            filter,
+            jobs,
+            json,
+            junit,
+            verbose,
+        } => run(paths, filter, jobs, json, junit, verbose),
+        Command::List { paths } => match load_all(&paths) {
+            Ok(scenarios) => {
+                for s in scenarios {
+                    println!("{}\n    {}", s.name, s.spec.description.trim());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => usage_error(&e),
+        },
+    }
+}
+
+fn run(
+    paths: Vec<PathBuf>,
+    filter: Option<String>,
+    jobs: usize,
+    json: Option<PathBuf>,
+    junit: Option<PathBuf>,
+    verbose: bool,
+) -> ExitCode {
+    if jobs == 0 {
+        eprintln!("error: --jobs must be at least 1");
+        return ExitCode::from(2);
+    }
+    let mut scenarios = match load_all(&paths) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    if let Some(f) = &filter {
+        scenarios.retain(|s| s.name.contains(f.as_str()));
+    }
+    if scenarios.is_empty() {
+        eprintln!("error: no scenario to run");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    let reports = runtime.block_on(runner::run_all(scenarios, jobs));
+    let wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    for r in &reports {
+        println!("{}", report::human::scenario_line(r, verbose));
+    }
+    println!("{}", report::human::summary_line(&reports, wall_ms));
+    if let Some(path) = json {
+        if let Err(e) = std::fs::write(&path, report::json::render(&reports, wall_ms)) {
+            eprintln!("error: writing {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if let Some(path) = junit {
+        let xml = match report::junit::render(&reports) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("error: rendering JUnit XML: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        if let Err(e) = std::fs::write(&path, xml) {
+            eprintln!("error: writing {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if reports.iter().any(|r| r.status == ScenarioStatus::Failed) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The catalogue folder: `./scenarios`, else the one beside the sources.
+fn default_paths() -> Vec<PathBuf> {
+    let local = PathBuf::from("scenarios");
+    if local.is_dir() {
+        return vec![local];
+    }
+    vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios")]
+}
+
+/// Loads every scenario; all load errors are reported, not only the first.
+fn load_all(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<LoadError>> {
+    let paths = if paths.is_empty() {
+        default_paths()
+    } else {
+        paths.to_vec()
+    };
+    let files = discover(&paths).map_err(|e| vec![e])?;
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for (file, root) in files {
+        match load_file(&file, Some(&root)) {
+            Ok(s) => scenarios.push(s),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(errors)
+    }
+}
+
+fn usage_error(errors: &[LoadError]) -> ExitCode {
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+    ExitCode::from(2)
+}

@@ -1,0 +1,407 @@
+//! Runs scenarios: starts each world, drives the steps, checks expectations, and
+//! builds the redacted snapshot document.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::client::auth_file::{self, Sandbox};
+use crate::diagnosis::{Diagnosis, DiagnosisClass};
+use crate::flow::{self, FlowContext, GeneratedFile, StepResult};
+use crate::redact::SecretSet;
+use crate::scenario::model::{Expect, Outcome, StepAction, StepSpec};
+use crate::scenario::Scenario;
+use crate::transcript::redact_json;
+use crate::world::World;
+
+/// A step may take at most this many times the world's network timeout in all.
+const STEP_BUDGET_FACTOR: u32 = 6;
+
+/// A scenario's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScenarioStatus {
+    /// Every step met its expectation.
+    Passed,
+    /// A step did not, or the world did not start.
+    Failed,
+    /// Not run (a program or engine it needs is missing); see the reason.
+    Skipped,
+}
+
+/// One step's report (secrets redacted).
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    /// Display name.
+    pub name: String,
+    /// `login`, `token`, `ping`, `pull`, ...
+    pub kind: String,
+    /// ok / failed.
+    pub outcome: Outcome,
+    /// Diagnosis class.
+    pub diagnosis: DiagnosisClass,
+    /// Deciding HTTP status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// One line.
+    pub message: String,
+    /// What the diagnosis means and what to do (failed steps only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// Unmet expectations.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmet: Vec<String>,
+}
+
+/// One scenario's report (secrets redacted).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioReport {
+    /// Display name.
+    pub name: String,
+    /// The file.
+    pub file: String,
+    /// passed / failed / skipped.
+    pub status: ScenarioStatus,
+    /// Why it failed or was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// The steps that ran.
+    pub steps: Vec<StepReport>,
+    /// The snapshot document: steps with transcripts and the files they asked for.
+    #[serde(skip)]
+    pub snapshot: Value,
+}
+
+/// Runs one scenario in its own world.
+pub async fn run_scenario(scenario: &Scenario) -> ScenarioReport {
+    let started = Instant::now();
+    let secrets = SecretSet::default();
+    let mut report = ScenarioReport {
+        name: scenario.name.clone(),
+        file: scenario.file.display().to_string(),
+        status: ScenarioStatus::Passed,
+        reason: None,
+        duration_ms: 0,
+        steps: Vec::new(),
+        snapshot: Value::Null,
+    };
+    let world = match World::start(&scenario.spec.world, secrets.clone()).await {
+        Ok(w) => w,
+        Err(e) => {
+            report.status = ScenarioStatus::Failed;
+            report.reason = Some(secrets.redact(&format!("the world did not start: {e}")));
+            report.duration_ms = elapsed_ms(started);
+            return report;
+        }
+    };
+    let sandbox = match Sandbox::new() {
+        Ok(s) => s,
+        Err(e) => {
+            report.status = ScenarioStatus::Failed;
+            report.reason = Some(format!("cannot create the sandbox folder: {e}"));
+            return report;
+        }
+    };
+    let budget = world.timeout() * STEP_BUDGET_FACTOR;
+    let mut last_token: Option<String> = None;
+    let mut snapshot_steps = Vec::new();
+
+    for (index, spanned) in scenario.spec.steps.iter().enumerate() {
+        let step = &spanned.value;
+        let name = step_name(index, step);
+        let step_started = Instant::now();
+        let ctx = FlowContext {
+            world: &world,
+            sandbox: &sandbox,
+            last_token: last_token.clone(),
+        };
+        let result = match tokio::time::timeout(budget, execute(&ctx, &step.action)).await {
+            Ok(r) => r,
+            Err(_) => StepResult::failed(
+                Diagnosis::new(
+                    DiagnosisClass::Network,
+                    format!("the step did not finish within {budget:?}"),
+                ),
+                format!("step timed out after {budget:?}"),
+            ),
+        };
+        if let Some(token) = &result.access_token {
+            last_token = Some(token.clone());
+        }
+        let unmet = check(&step.expect, &result);
+        let step_report = StepReport {
+            name: name.clone(),
+            kind: kind_of(&step.action).to_string(),
+            outcome: result.outcome,
+            diagnosis: result.diagnosis.class,
+            status: result.status,
+            message: secrets.redact(&result.message),
+            remediation: (result.outcome == Outcome::Failed)
+                .then(|| result.diagnosis.class.remediation().to_string()),
+            duration_ms: elapsed_ms(step_started),
+            unmet: unmet.iter().map(|u| secrets.redact(u)).collect(),
+        };
+        snapshot_steps.push(snapshot_step(
+            &name,
+            &step_report,
+            &result,
+            &step.expect,
+            &secrets,
+        ));
+        let failed = !unmet.is_empty();
+        report.steps.push(step_report);
+        if failed {
+            report.status = ScenarioStatus::Failed;
+            report.reason = Some(secrets.redact(&format!(
+                "step {} {:?}: {}",
+                index + 1,
+                name,
+                unmet.join("; ")
+            )));
+            break;
+        }
+    }
+    report.snapshot = json!({
+        "scenario": scenario.name,
+        "description": scenario.spec.description,
+        "steps": snapshot_steps,
+    });
+    report.duration_ms = elapsed_ms(started);
+    report
+}
+
+/// Runs scenarios with at most `jobs` at once; reports come back in input order.
+pub async fn run_all(scenarios: Vec<Scenario>, jobs: usize) -> Vec<ScenarioReport> {
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let mut handles = Vec::new();
+    for scenario in scenarios {
+        let semaphore = semaphore.clone();
+        handles.push(tokio::spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            run_scenario(&scenario).await
+        }));
+    }
+    let mut reports = Vec::new();
+    for handle in handles {
+        match handle.await {
+            Ok(r) => reports.push(r),
+            Err(e) => reports.push(ScenarioReport {
+                name: "<unknown>".into(),
+                file: String::new(),
+                status: ScenarioStatus::Failed,
+                reason: Some(format!("the scenario task failed: {e}")),
+                duration_ms: 0,
+                steps: Vec::new(),
+                snapshot: Value::Null,
+            }),
+        }
+    }
+    reports
+}
+
+async fn execute(ctx: &FlowContext<'_>, action: &StepAction) -> StepResult {
+    match action {
+        StepAction::Login(s) => flow::login::run(ctx, s).await,
+        StepAction::Token(s) => flow::token::run(ctx, s).await,
+        StepAction::Ping(s) => flow::ping::run(ctx, s).await,
+        StepAction::Pull(s) => flow::pull::run(ctx, s).await,
+        StepAction::WriteAuthFile(s) => {
+            match auth_file::write_text(ctx.sandbox, s.tool, &s.content) {
+                Ok(()) => {
+                    let mut r =
+                        StepResult::ok(format!("wrote {}", auth_file::display_path(s.tool)));
+                    r.files.push(GeneratedFile {
+                        path: auth_file::display_path(s.tool).to_string(),
+                        content: s.content.clone(),
+                    });
+                    r
+                }
+                Err(e) => StepResult::failed(
+                    Diagnosis::new(DiagnosisClass::AuthFileInvalid, e.to_string()),
+                    e.to_string(),
+                ),
+            }
+        }
+        StepAction::RegenerateToken(a) => match ctx.world.regenerate_secret(&a.account) {
+            Ok(()) => StepResult::ok(format!("regenerated the token of {}", a.account)),
+            Err(e) => StepResult::failed(
+                Diagnosis::new(DiagnosisClass::UnexpectedResponse, e.to_string()),
+                e.to_string(),
+            ),
+        },
+        StepAction::DeleteAccount(a) => match ctx.world.delete_account(&a.account) {
+            Ok(()) => StepResult::ok(format!("deleted {}", a.account)),
+            Err(e) => StepResult::failed(
+                Diagnosis::new(DiagnosisClass::UnexpectedResponse, e.to_string()),
+                e.to_string(),
+            ),
+        },
+        StepAction::AdvanceClock(c) => {
+            ctx.world.clock().advance(c.seconds);
+            StepResult::ok(format!("the clock moved {} s forward", c.seconds))
+        }
+    }
+}
+
+/// The unmet expectations of a result; empty when all hold.
+pub fn check(expect: &Expect, result: &StepResult) -> Vec<String> {
+    let mut unmet = Vec::new();
+    if expect.outcome != result.outcome {
+        unmet.push(format!(
+            "expected outcome {}, got {} ({}: {}): {}",
+            expect.outcome,
+            result.outcome,
+            result.diagnosis.class,
+            result.diagnosis.detail,
+            result.message
+        ));
+    }
+    if let Some(status) = expect.status {
+        if result.status != Some(status) {
+            unmet.push(format!(
+                "expected HTTP status {status}, got {}",
+                result
+                    .status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "no response".into())
+            ));
+        }
+    }
+    if let Some(class) = expect.diagnosis {
+        if class != result.diagnosis.class {
+            unmet.push(format!(
+                "expected diagnosis {class}, got {} ({})",
+                result.diagnosis.class, result.diagnosis.detail
+            ));
+        }
+    }
+    if let Some(body) = &expect.body {
+        if result.body.as_ref() != Some(body) {
+            unmet.push(format!(
+                "expected body {}, got {}",
+                body,
+                result
+                    .body
+                    .as_ref()
+                    .map(|b| b.to_string())
+                    .unwrap_or_else(|| "no JSON body".into())
+            ));
+        }
+    }
+    if let Some(text) = &expect.message_contains {
+        if !result.message.contains(text.as_str()) {
+            unmet.push(format!(
+                "expected the message to contain {text:?}, got {:?}",
+                result.message
+            ));
+        }
+    }
+    for wanted in &expect.snapshot {
+        if !result
+            .files
+            .iter()
+            .any(|f| f.path.ends_with(wanted.as_str()))
+        {
+            let wrote: Vec<&str> = result.files.iter().map(|f| f.path.as_str()).collect();
+            unmet.push(format!(
+                "expect.snapshot names {wanted:?} but the step wrote no such file (wrote: {})",
+                if wrote.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    wrote.join(", ")
+                }
+            ));
+        }
+    }
+    unmet
+}
+
+fn snapshot_step(
+    name: &str,
+    report: &StepReport,
+    result: &StepResult,
+    expect: &Expect,
+    secrets: &SecretSet,
+) -> Value {
+    let mut step = Map::new();
+    step.insert("step".into(), json!(name));
+    step.insert("outcome".into(), json!(report.outcome));
+    step.insert("diagnosis".into(), json!(report.diagnosis));
+    if let Some(s) = report.status {
+        step.insert("status".into(), json!(s));
+    }
+    step.insert("message".into(), json!(report.message));
+    if let Some(claims) = &result.claims {
+        let mut claims = claims.clone();
+        redact_json(&mut claims, secrets);
+        step.insert("token_claims".into(), claims);
+    }
+    let files: Map<String, Value> = result
+        .files
+        .iter()
+        .filter(|f| expect.snapshot.iter().any(|w| f.path.ends_with(w.as_str())))
+        .map(|f| (f.path.clone(), json!(secrets.redact(&f.content))))
+        .collect();
+    if !files.is_empty() {
+        step.insert("files".into(), Value::Object(files));
+    }
+    let mut transcript = result.transcript.clone();
+    transcript.redact(secrets);
+    if !transcript.exchanges.is_empty() {
+        step.insert(
+            "transcript".into(),
+            serde_json::to_value(&transcript).unwrap_or(Value::Null),
+        );
+    }
+    Value::Object(step)
+}
+
+/// `login registry.redhat.io`, `pull registry.redhat.io/rhel8/pcp:latest`, ...
+pub fn step_name(index: usize, step: &StepSpec) -> String {
+    if let Some(n) = &step.name {
+        return n.clone();
+    }
+    let detail = match &step.action {
+        StepAction::Login(l) => l.registry.clone(),
+        StepAction::Token(t) => t
+            .scope
+            .as_ref()
+            .map(|s| s.join(" "))
+            .unwrap_or_else(|| "repository:rhel:pull".into()),
+        StepAction::Ping(p) => format!("{}{}", p.registry, p.path.as_deref().unwrap_or("/v2/")),
+        StepAction::Pull(p) => p.image.clone(),
+        StepAction::WriteAuthFile(w) => auth_file::display_path(w.tool).to_string(),
+        StepAction::RegenerateToken(a) | StepAction::DeleteAccount(a) => a.account.clone(),
+        StepAction::AdvanceClock(c) => format!("{} s", c.seconds),
+    };
+    format!("{} {} {}", index + 1, kind_of(&step.action), detail)
+}
+
+/// The step's action keyword.
+pub fn kind_of(action: &StepAction) -> &'static str {
+    match action {
+        StepAction::Login(_) => "login",
+        StepAction::Token(_) => "token",
+        StepAction::Ping(_) => "ping",
+        StepAction::Pull(_) => "pull",
+        StepAction::WriteAuthFile(_) => "write-auth-file",
+        StepAction::RegenerateToken(_) => "regenerate-token",
+        StepAction::DeleteAccount(_) => "delete-account",
+        StepAction::AdvanceClock(_) => "advance-clock",
+    }
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The default per-step budget (for docs).
+pub fn step_budget(timeout: Duration) -> Duration {
+    timeout * STEP_BUDGET_FACTOR
+}

@@ -1,0 +1,383 @@
+//! Loading scenario files with `file:line:col` errors, and finding them in folders.
+
+use std::path::{Path, PathBuf};
+
+use serde_saphyr::Spanned;
+
+use super::model::{CredentialsSpec, Outcome, ScenarioFile, StepAction, StepSpec};
+use crate::client::reference::ImageReference;
+use crate::diagnosis::DiagnosisClass;
+
+/// A loaded, validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Display name (`login/portal-user-pull`).
+    pub name: String,
+    /// The file it came from.
+    pub file: PathBuf,
+    /// Its content.
+    pub spec: ScenarioFile,
+}
+
+/// Why a scenario could not be loaded. Every variant names the file, and where known
+/// the line and column.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file or folder could not be read.
+    #[error("{file}: {source}")]
+    Io {
+        /// The path.
+        file: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not a valid scenario document (syntax, unknown key, wrong type).
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        /// The path.
+        file: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// 1-based column.
+        column: u64,
+        /// What was expected.
+        message: String,
+    },
+    /// Well-formed, but inconsistent (a step names an account the world lacks, ...).
+    #[error("{file}:{line}:{column}: {message}")]
+    Invalid {
+        /// The path.
+        file: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// 1-based column.
+        column: u64,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+}
+
+/// Loads one file. `root` (a catalogue folder) makes the default name relative.
+pub fn load_file(path: &Path, root: Option<&Path>) -> Result<Scenario, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    load_str(&text, path, root)
+}
+
+/// Loads a scenario from text (for tests and stdin).
+pub fn load_str(text: &str, path: &Path, root: Option<&Path>) -> Result<Scenario, LoadError> {
+    let spec: ScenarioFile = serde_saphyr::from_str(text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
+        LoadError::Syntax {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message: first_line(&e.to_string()),
+        }
+    })?;
+    let name = spec
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(path, root));
+    let scenario = Scenario {
+        name,
+        file: path.to_path_buf(),
+        spec,
+    };
+    validate(&scenario)?;
+    Ok(scenario)
+}
+
+/// serde-saphyr renders a snippet after the message; the report wants one line.
+fn first_line(rendered: &str) -> String {
+    let line = rendered
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(rendered);
+    line.trim().trim_start_matches("error: ").to_string()
+}
+
+fn default_name(path: &Path, root: Option<&Path>) -> String {
+    let rel = root
+        .and_then(|r| path.strip_prefix(r).ok())
+        .unwrap_or_else(|| path.file_name().map(Path::new).unwrap_or(path));
+    let s = rel.with_extension("").to_string_lossy().replace('\\', "/");
+    s.trim_start_matches("./").to_string()
+}
+
+fn validate(s: &Scenario) -> Result<(), LoadError> {
+    let invalid = |step: &Spanned<StepSpec>, message: String| LoadError::Invalid {
+        file: s.file.clone(),
+        line: step.referenced.line(),
+        column: step.referenced.column(),
+        message,
+    };
+    let world = &s.spec.world;
+    if s.spec.steps.is_empty() {
+        return Err(LoadError::Invalid {
+            file: s.file.clone(),
+            line: 1,
+            column: 1,
+            message: "`steps` is empty: a scenario needs at least one step".into(),
+        });
+    }
+    let mut usernames = Vec::new();
+    for a in &world.sso.accounts {
+        let name = match (&a.person, &a.service_account) {
+            (Some(p), None) => p.clone(),
+            (None, Some(sa)) => {
+                if !sa.contains('|') {
+                    return Err(world_error(s, format!(
+                        "service account {sa:?}: expected `<prefix>|<name>` such as 1234567|ci-puller"
+                    )));
+                }
+                sa.clone()
+            }
+            _ => {
+                return Err(world_error(
+                    s,
+                    "an account needs exactly one of `person` or `service_account`".into(),
+                ))
+            }
+        };
+        if a.person.is_some() && a.password.is_none() {
+            return Err(world_error(
+                s,
+                format!("person {name:?} needs a `password`"),
+            ));
+        }
+        usernames.push(name);
+    }
+    let known_account = |n: &str| {
+        usernames
+            .iter()
+            .any(|u| u == n || u.split_once('|').map(|(_, x)| x) == Some(n))
+    };
+    let registry_hosts: Vec<String> = match &world.registries {
+        Some(r) => r.iter().map(|r| r.host.to_ascii_lowercase()).collect(),
+        None => crate::catalogue::DEFAULT_REGISTRIES
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+    };
+    if let Some(registries) = &world.registries {
+        for r in registries {
+            for image in r.images.iter().flatten() {
+                crate::world::image_spec(&image.0)
+                    .map_err(|e| world_error(s, format!("registry {}: {e}", r.host)))?;
+            }
+        }
+    }
+    let known_registry = |h: &str| registry_hosts.iter().any(|r| r.eq_ignore_ascii_case(h));
+    for (i, step) in s.spec.steps.iter().enumerate() {
+        let n = i + 1;
+        let check_creds = |c: &CredentialsSpec| -> Result<(), LoadError> {
+            if let Some(a) = &c.account {
+                if !known_account(a) {
+                    return Err(invalid(
+                        step,
+                        format!(
+                            "step {n}: no account {a:?} in world.sso.accounts (known: {})",
+                            usernames.join(", ")
+                        ),
+                    ));
+                }
+            } else if c.username.is_none() || c.password.is_none() {
+                return Err(invalid(
+                    step,
+                    format!(
+                        "step {n}: credentials need `account`, or both `username` and `password`"
+                    ),
+                ));
+            }
+            Ok(())
+        };
+        let check_registry = |h: &str| -> Result<(), LoadError> {
+            if known_registry(h) {
+                Ok(())
+            } else {
+                Err(invalid(
+                    step,
+                    format!(
+                        "step {n}: registry {h:?} is not in the world (registries: {})",
+                        registry_hosts.join(", ")
+                    ),
+                ))
+            }
+        };
+        match &step.value.action {
+            StepAction::Login(l) => {
+                check_registry(&l.registry)?;
+                check_creds(&l.credentials)?;
+            }
+            StepAction::Token(t) => {
+                if let Some(c) = &t.credentials {
+                    check_creds(c)?;
+                }
+                for scope in t.scope.iter().flatten() {
+                    scope
+                        .parse::<regharness_mocks::ResourceActions>()
+                        .map_err(|e| invalid(step, format!("step {n}: {e}")))?;
+                }
+            }
+            StepAction::Ping(p) => {
+                check_registry(&p.registry)?;
+                if let Some(path) = &p.path {
+                    if !path.starts_with("/v2/") {
+                        return Err(invalid(
+                            step,
+                            format!("step {n}: path {path:?} must start with /v2/"),
+                        ));
+                    }
+                }
+            }
+            StepAction::Pull(p) => {
+                let r = ImageReference::parse(&p.image)
+                    .map_err(|e| invalid(step, format!("step {n}: {e}")))?;
+                check_registry(&r.registry)?;
+            }
+            StepAction::RegenerateToken(a) | StepAction::DeleteAccount(a) => {
+                if !known_account(&a.account) {
+                    return Err(invalid(
+                        step,
+                        format!("step {n}: no account {:?} in world.sso.accounts", a.account),
+                    ));
+                }
+            }
+            StepAction::WriteAuthFile(_) | StepAction::AdvanceClock(_) => {}
+        }
+        let e = &step.value.expect;
+        if e.outcome == Outcome::Ok && e.diagnosis.is_some_and(|d| d != DiagnosisClass::Ok) {
+            return Err(invalid(step, format!(
+                "step {n}: expect.outcome is ok but expect.diagnosis is {}: a failing diagnosis needs `outcome: failed`",
+                e.diagnosis.map(|d| d.as_str()).unwrap_or("")
+            )));
+        }
+        if e.outcome == Outcome::Failed && e.diagnosis == Some(DiagnosisClass::Ok) {
+            return Err(invalid(
+                step,
+                format!("step {n}: `outcome: failed` with `diagnosis: ok`"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn world_error(s: &Scenario, message: String) -> LoadError {
+    LoadError::Invalid {
+        file: s.file.clone(),
+        line: 1,
+        column: 1,
+        message: format!("world: {message}"),
+    }
+}
+
+/// Finds scenario files: files as given, folders searched recursively for `*.yaml` /
+/// `*.yml`, sorted. Returns each file with the root to name it by.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, LoadError> {
+    let mut found = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|source| LoadError::Io {
+            file: p.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let mut files = Vec::new();
+            for entry in walkdir::WalkDir::new(p).sort_by_file_name() {
+                let entry = entry.map_err(|e| LoadError::Io {
+                    file: p.clone(),
+                    source: e.into(),
+                })?;
+                let path = entry.path();
+                let is_yaml = matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("yaml") | Some("yml")
+                );
+                if entry.file_type().is_file() && is_yaml {
+                    files.push((path.to_path_buf(), p.clone()));
+                }
+            }
+            found.extend(files);
+        } else {
+            let root = p.parent().map(Path::to_path_buf).unwrap_or_default();
+            found.push((p.clone(), root));
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Scenario, LoadError> {
+        load_str(
+            text,
+            Path::new("scenarios/x.yaml"),
+            Some(Path::new("scenarios")),
+        )
+    }
+
+    #[test]
+    fn unknown_keys_are_located() {
+        let e = load("description: d\nsteps:\n  - token: {}\n    expct: {}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("scenarios/x.yaml:4:"), "{e}");
+        assert!(e.contains("expct"), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let e = load("description: d\nsteps: [\n").unwrap_err().to_string();
+        assert!(e.starts_with("scenarios/x.yaml:"), "{e}");
+        let e = load("description: d\nsteps:\n  - token:\n      scope: 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("scenarios/x.yaml:4:"), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_point_at_the_step() {
+        let e =
+            load("description: d\nsteps:\n  - token: {}\n  - pull: {image: nowhere.example/a:b}\n")
+                .unwrap_err()
+                .to_string();
+        assert!(e.starts_with("scenarios/x.yaml:4:"), "{e}");
+        assert!(e.contains("not in the world"), "{e}");
+        let e = load("description: d\nsteps:\n  - token: {credentials: {account: ghost}}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no account \"ghost\""), "{e}");
+    }
+
+    #[test]
+    fn name_defaults_to_relative_path() {
+        let s = load_str(
+            "description: d\nsteps:\n  - token: {}\n",
+            Path::new("scenarios/token/ok.yaml"),
+            Some(Path::new("scenarios")),
+        )
+        .unwrap();
+        assert_eq!(s.name, "token/ok");
+    }
+
+    #[test]
+    fn a_step_needs_exactly_one_action() {
+        let e = load("description: d\nsteps:\n  - name: x\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs one action"), "{e}");
+        let e = load(
+            "description: d\nsteps:\n  - token: {}\n    ping: {registry: registry.redhat.io}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("exactly one action"), "{e}");
+    }
+}

@@ -1,0 +1,6 @@
+//! Scenario files: model, loading and validation.
+
+pub mod load;
+pub mod model;
+
+pub use load::{discover, load_file, LoadError, Scenario};

@@ -1,0 +1,479 @@
+//! The scenario file format: a world to start and the steps to drive against it.
+//!
+//! Documented for users in `scenarios/README.md`; keep the two in step.
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::diagnosis::DiagnosisClass;
+
+/// One scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Display name; defaults to the file's path below the catalogue root, without `.yaml`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// One or two sentences: what the scenario proves.
+    pub description: String,
+    /// Where the scenario comes from (seed document, customer case, ...).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The world to start.
+    #[serde(default)]
+    pub world: WorldSpec,
+    /// The steps, run in order; the first unmet expectation ends the scenario.
+    pub steps: Vec<Spanned<StepSpec>>,
+}
+
+/// The mocks a scenario starts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldSpec {
+    /// The SSO token service (always started; this customises it).
+    #[serde(default)]
+    pub sso: SsoSpec,
+    /// Registries; when omitted, the three Red Hat registries of the built-in catalogue.
+    #[serde(default)]
+    pub registries: Option<Vec<RegistrySpec>>,
+    /// Per-step network timeout in seconds (default 10).
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+}
+
+/// The SSO realm and its accounts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SsoSpec {
+    /// Virtual host name of the SSO (default `sso.redhat.com`).
+    #[serde(default = "default_sso_host")]
+    pub host: String,
+    /// Keycloak realm (default `rhcc`).
+    #[serde(default = "default_realm")]
+    pub realm: String,
+    /// `expires_in` of issued tokens, seconds (default 300).
+    #[serde(default = "default_lifetime")]
+    pub token_lifetime: u64,
+    /// People and registry service accounts.
+    #[serde(default)]
+    pub accounts: Vec<AccountSpec>,
+}
+
+impl Default for SsoSpec {
+    fn default() -> Self {
+        Self {
+            host: default_sso_host(),
+            realm: default_realm(),
+            token_lifetime: default_lifetime(),
+            accounts: Vec::new(),
+        }
+    }
+}
+
+fn default_sso_host() -> String {
+    "sso.redhat.com".into()
+}
+fn default_realm() -> String {
+    "rhcc".into()
+}
+fn default_lifetime() -> u64 {
+    300
+}
+
+/// An account of the SSO: exactly one of `person` or `service_account`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSpec {
+    /// A Customer Portal login.
+    #[serde(default)]
+    pub person: Option<String>,
+    /// A registry service account, `<prefix>|<name>` such as `1234567|ci-puller`.
+    #[serde(default)]
+    pub service_account: Option<String>,
+    /// The password; for a service account, omitted means a generated long token.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Repository patterns the account may pull (`*`, `rhel8/*`, `rhel8/pcp`); default `*`.
+    #[serde(default)]
+    pub entitled: Option<Vec<String>>,
+}
+
+/// How a registry authenticates pulls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthModeSpec {
+    /// Anyone may pull (registry.access.redhat.com).
+    Anonymous,
+    /// Docker token authentication against the SSO (registry.redhat.io).
+    Bearer,
+}
+
+/// A registry of the world.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySpec {
+    /// Virtual host name, e.g. `registry.redhat.io`.
+    pub host: String,
+    /// Authentication mode; defaults from the catalogue for known hosts, else `bearer`.
+    #[serde(default)]
+    pub auth: Option<AuthModeSpec>,
+    /// Images; defaults from the catalogue for known hosts.
+    #[serde(default)]
+    pub images: Option<Vec<ImageEntry>>,
+}
+
+/// Manifest format of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImageFormat {
+    /// Docker image manifest v2 schema 2.
+    #[default]
+    Docker,
+    /// OCI image manifest.
+    Oci,
+    /// OCI image index over several platforms.
+    MultiArch,
+}
+
+/// An image a registry serves: `repo:tag` or a mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageEntrySpec {
+    /// `repository:tag`, e.g. `rhel8/pcp:latest`.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Manifest format (default `docker`).
+    #[serde(default)]
+    pub format: ImageFormat,
+    /// Platforms of a `multi-arch` image (default amd64, arm64, ppc64le, s390x).
+    #[serde(default)]
+    pub platforms: Option<Vec<String>>,
+}
+
+/// An image entry: the short string form or the mapping form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageEntry(pub ImageEntrySpec);
+
+impl<'de> Deserialize<'de> for ImageEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = ImageEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an image as `repository:tag` or {ref, format, platforms}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(ImageEntry(ImageEntrySpec {
+                    reference: v.to_string(),
+                    format: ImageFormat::Docker,
+                    platforms: None,
+                }))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                ImageEntrySpec::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ImageEntry)
+            }
+        }
+        d.deserialize_any(EntryVisitor)
+    }
+}
+
+/// Credentials a step presents.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsSpec {
+    /// An account of the world; its username and (current) secret are used.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Which secret of `account`: `current` (default) or `previous` (before the last
+    /// regeneration).
+    #[serde(default)]
+    pub secret: Option<SecretChoice>,
+    /// A literal username (instead of, or overriding, the account's).
+    #[serde(default)]
+    pub username: Option<String>,
+    /// A literal password (instead of, or overriding, the account's).
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// Which of an account's secrets to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretChoice {
+    /// The secret as it is now.
+    Current,
+    /// The secret before the last `regenerate-token`.
+    Previous,
+}
+
+/// Which login tool's credential file a step writes or reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthFileKind {
+    /// `${XDG_RUNTIME_DIR}/containers/auth.json` (podman, skopeo, buildah).
+    #[default]
+    Podman,
+    /// `$HOME/.docker/config.json` (docker login).
+    Docker,
+    /// `$HOME/.dockercfg` (legacy, no `auths` wrapper).
+    Dockercfg,
+}
+
+/// What a step does: exactly one of the keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum StepAction {
+    /// `podman login` / `docker login`: verify credentials, then write the auth file.
+    Login(LoginSpec),
+    /// Seed 003's curl token test against the SSO.
+    Token(TokenSpec),
+    /// `curl -H "Authorization: Bearer ..." https://REGISTRY/v2/` (or another path).
+    Ping(PingSpec),
+    /// Pull an image the way containers/image does, credentials from the auth files.
+    Pull(PullSpec),
+    /// Write an auth file by hand (e.g. a malformed one).
+    WriteAuthFile(WriteAuthFileSpec),
+    /// "Regenerate token" of a registry service account.
+    RegenerateToken(AccountRef),
+    /// "Delete account" of a registry service account.
+    DeleteAccount(AccountRef),
+    /// Move the world's clock forward (tokens expire without waiting).
+    AdvanceClock(AdvanceClockSpec),
+}
+
+/// A step: its action, an optional name and what is expected of it.
+#[derive(Debug, Clone)]
+pub struct StepSpec {
+    /// Display name.
+    pub name: Option<String>,
+    /// What to do.
+    pub action: StepAction,
+    /// What must come out.
+    pub expect: Expect,
+}
+
+impl<'de> Deserialize<'de> for StepSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct StepVisitor;
+        impl<'de> Visitor<'de> for StepVisitor {
+            type Value = StepSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a step: a mapping with one action key (login, token, ping, pull, write-auth-file, regenerate-token, delete-account, advance-clock) and optional `name` and `expect`")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut name = None;
+                let mut expect = None;
+                let mut action: Option<StepAction> = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "name" => name = Some(map.next_value::<String>()?),
+                        "expect" => expect = Some(map.next_value::<Expect>()?),
+                        other if ACTIONS.contains(&other) => {
+                            if action.is_some() {
+                                return Err(de::Error::custom(format!(
+                                    "a step has exactly one action; `{other}` is a second one"
+                                )));
+                            }
+                            action = Some(next_action(&mut map, other)?);
+                        }
+                        other => {
+                            let mut expected = vec!["name", "expect"];
+                            expected.extend_from_slice(ACTIONS);
+                            return Err(de::Error::unknown_field(other, leak(expected)));
+                        }
+                    }
+                }
+                let action = action.ok_or_else(|| {
+                    de::Error::custom(format!(
+                        "a step needs one action key: one of {}",
+                        ACTIONS.join(", ")
+                    ))
+                })?;
+                Ok(StepSpec {
+                    name,
+                    action,
+                    expect: expect.unwrap_or_default(),
+                })
+            }
+        }
+        d.deserialize_map(StepVisitor)
+    }
+}
+
+const ACTIONS: &[&str] = &[
+    "login",
+    "token",
+    "ping",
+    "pull",
+    "write-auth-file",
+    "regenerate-token",
+    "delete-account",
+    "advance-clock",
+];
+
+fn leak(v: Vec<&'static str>) -> &'static [&'static str] {
+    // The list of expected keys is static in practice; serde wants a 'static slice.
+    static ALL: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| v).as_slice()
+}
+
+fn next_action<'de, A: MapAccess<'de>>(map: &mut A, key: &str) -> Result<StepAction, A::Error> {
+    Ok(match key {
+        "login" => StepAction::Login(map.next_value()?),
+        "token" => StepAction::Token(map.next_value()?),
+        "ping" => StepAction::Ping(map.next_value()?),
+        "pull" => StepAction::Pull(map.next_value()?),
+        "write-auth-file" => StepAction::WriteAuthFile(map.next_value()?),
+        "regenerate-token" => StepAction::RegenerateToken(map.next_value()?),
+        "delete-account" => StepAction::DeleteAccount(map.next_value()?),
+        "advance-clock" => StepAction::AdvanceClock(map.next_value()?),
+        other => return Err(de::Error::custom(format!("unknown action `{other}`"))),
+    })
+}
+
+/// `login:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginSpec {
+    /// Registry host to log in to.
+    pub registry: String,
+    /// The server argument as typed (`docker login https://registry.redhat.io`): becomes the
+    /// auth-file key. Default: `registry` for podman, `https://<registry>` for docker.
+    #[serde(default)]
+    pub server: Option<String>,
+    /// Which tool's file to write (default `podman`).
+    #[serde(default)]
+    pub tool: AuthFileKind,
+    /// The credentials typed at the prompt.
+    pub credentials: CredentialsSpec,
+}
+
+/// `token:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSpec {
+    /// Credentials for HTTP Basic; omitted means no credentials at all.
+    #[serde(default)]
+    pub credentials: Option<CredentialsSpec>,
+    /// Scopes (default `repository:rhel:pull`).
+    #[serde(default)]
+    pub scope: Option<Vec<String>>,
+    /// `service` parameter (default `docker-registry`).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// `client_id` parameter (default `curl`).
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+/// Where a ping's bearer token comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BearerSource {
+    /// The `access_token` of the scenario's last successful `token` step.
+    #[default]
+    LastToken,
+    /// No Authorization header.
+    None,
+}
+
+/// `ping:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PingSpec {
+    /// Registry host.
+    pub registry: String,
+    /// Path to request (default `/v2/`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Bearer token source (default `last-token`).
+    #[serde(default)]
+    pub bearer: BearerSource,
+}
+
+/// `pull:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullSpec {
+    /// `host/repository[:tag|@digest]`, e.g. `registry.redhat.io/rhel8/pcp:latest`.
+    pub image: String,
+    /// Platform for a multi-arch image (default `linux/amd64`).
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// Use only this auth file (like `REGISTRY_AUTH_FILE` / `--authfile`).
+    #[serde(default)]
+    pub auth_file: Option<AuthFileKind>,
+}
+
+/// `write-auth-file:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteAuthFileSpec {
+    /// Which file (default `podman`).
+    #[serde(default)]
+    pub tool: AuthFileKind,
+    /// The exact text to write.
+    pub content: String,
+}
+
+/// `regenerate-token:` / `delete-account:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRef {
+    /// The account (its username).
+    pub account: String,
+}
+
+/// `advance-clock:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceClockSpec {
+    /// Seconds to move the world's clock forward.
+    pub seconds: i64,
+}
+
+/// Outcome of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The step did what a user wanted.
+    #[default]
+    Ok,
+    /// The step failed (and was diagnosed).
+    Failed,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "failed",
+        })
+    }
+}
+
+/// What a step must produce.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// `ok` (default) or `failed`.
+    #[serde(default)]
+    pub outcome: Outcome,
+    /// The HTTP status of the step's deciding response.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The diagnosis class (`ok` for a success).
+    #[serde(default)]
+    pub diagnosis: Option<DiagnosisClass>,
+    /// The exact JSON body of the deciding response.
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
+    /// Text the step's error message must contain.
+    #[serde(default)]
+    pub message_contains: Option<String>,
+    /// Generated files to put in the snapshot (by file name, e.g. `auth.json`).
+    #[serde(default)]
+    pub snapshot: Vec<String>,
+}
