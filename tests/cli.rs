@@ -126,14 +126,10 @@ fn a_broken_scenario_exits_2_with_file_line_and_column() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let expected = format!("{}:", file.display());
     assert!(stderr.contains(&expected), "{stderr}");
-    let located = stderr.lines().any(|l| {
-        l.split(':')
-            .nth(1)
-            .is_some_and(|n| n.parse::<u32>().is_ok())
-            && l.split(':')
-                .nth(2)
-                .is_some_and(|n| n.parse::<u32>().is_ok())
-    });
+    let rest = &stderr[stderr.find(&expected).unwrap() + expected.len()..];
+    let mut fields = rest.split(':');
+    let located = fields.next().is_some_and(|n| n.parse::<u32>().is_ok())
+        && fields.next().is_some_and(|n| n.parse::<u32>().is_ok());
     assert!(located, "no file:line:col in {stderr}");
 
     std::fs::write(

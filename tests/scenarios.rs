@@ -21,7 +21,7 @@ fn main() {
             .build()
             .expect("tokio runtime"),
     );
-    let files = match discover(&[catalogue.clone()]) {
+    let files = match discover(std::slice::from_ref(&catalogue)) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("cannot read the catalogue: {e}");

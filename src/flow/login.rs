@@ -46,7 +46,7 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &LoginSpec) -> StepResult {
                 } else {
                     Err(FlowFailure {
                         status: Some(r.status),
-                        body: r.json(),
+                        body: r.json().map(Box::new),
                         ..FlowFailure::new(
                             DiagnosisClass::CredentialsRejected,
                             format!("the registry answered {} to HTTP Basic", r.status),

@@ -98,8 +98,8 @@ pub struct FlowFailure {
     pub diagnosis: Diagnosis,
     /// The status of the response that decided it.
     pub status: Option<u16>,
-    /// Its JSON body.
-    pub body: Option<Value>,
+    /// Its JSON body (boxed: failures travel in `Result`s and should stay small).
+    pub body: Option<Box<Value>>,
     /// One line for people, worded like the real client where it helps.
     pub message: String,
 }
@@ -123,7 +123,7 @@ impl FlowFailure {
     pub fn into_result(self, transcript: Transcript) -> StepResult {
         StepResult::failed(self.diagnosis, self.message)
             .with_status(self.status)
-            .with_body(self.body)
+            .with_body(self.body.map(|b| *b))
             .with_transcript(transcript)
     }
 }

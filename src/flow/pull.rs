@@ -64,7 +64,7 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PullSpec) -> StepResult {
     match pull(&mut http, &image, credentials.as_ref(), platform).await {
         Ok(summary) => {
             let message = format!(
-                "pulled {image}: {} ({} layers, {} bytes)",
+                "pulled {image}: {} ({} layer(s), {} bytes)",
                 summary["digest"].as_str().unwrap_or(""),
                 summary["layers"],
                 summary["bytes"]
@@ -275,7 +275,7 @@ impl PullContext<'_> {
         FlowFailure {
             diagnosis: Diagnosis::new(class, detail),
             status: Some(status),
-            body: response.json(),
+            body: response.json().map(Box::new),
             message: format!("reading {what}: {registry_text}"),
         }
     }

@@ -49,7 +49,7 @@ pub async fn ping(http: &mut HttpSession, host: &str) -> Result<PingResult, Flow
         },
         status => Err(FlowFailure {
             status: Some(status),
-            body: response.json(),
+            body: response.json().map(Box::new),
             ..FlowFailure::new(
                 DiagnosisClass::Network,
                 format!("pinging the registry gave HTTP {status}"),
@@ -125,7 +125,7 @@ pub async fn fetch_token(
     Err(FlowFailure {
         diagnosis,
         status: Some(response.status),
-        body: response.json(),
+        body: response.json().map(Box::new),
         message,
     })
 }
@@ -145,7 +145,7 @@ pub fn grants_pull(token: &str, repository: &str) -> bool {
 fn unexpected(response: &HttpResponse, detail: &str) -> FlowFailure {
     FlowFailure {
         status: Some(response.status),
-        body: response.json(),
+        body: response.json().map(Box::new),
         ..FlowFailure::new(DiagnosisClass::UnexpectedResponse, detail, detail)
     }
 }

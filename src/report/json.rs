@@ -9,6 +9,7 @@ use crate::runner::ScenarioReport;
 struct JsonReport<'a> {
     summary: Summary,
     wall_time_ms: u64,
+    median_scenario_ms: u64,
     scenarios: &'a [ScenarioReport],
 }
 
@@ -17,6 +18,7 @@ pub fn render(reports: &[ScenarioReport], wall_time_ms: u64) -> String {
     let report = JsonReport {
         summary: Summary::of(reports),
         wall_time_ms,
+        median_scenario_ms: super::human::median_ms(reports),
         scenarios: reports,
     };
     serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))

@@ -99,7 +99,15 @@ fn first_line(rendered: &str) -> String {
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or(rendered);
-    line.trim().trim_start_matches("error: ").to_string()
+    let line = line.trim().trim_start_matches("error: ");
+    // Drop a leading "line N column M: ": the caller puts `file:line:col` in front.
+    match line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((position, message)) if position.contains(" column ") => message.to_string(),
+        _ => line.to_string(),
+    }
 }
 
 fn default_name(path: &Path, root: Option<&Path>) -> String {
