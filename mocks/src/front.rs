@@ -89,10 +89,14 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, backend: Sock
 }
 
 async fn relay(stream: TcpStream, acceptor: &TlsAcceptor, backend: SocketAddr) -> io::Result<()> {
+    // Without TCP_NODELAY, small request/response pairs relayed through two sockets
+    // wait on delayed ACKs (~40 ms each way).
+    stream.set_nodelay(true)?;
     let mut tls = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??;
     let mut upstream = TcpStream::connect(backend).await?;
+    upstream.set_nodelay(true)?;
     tokio::io::copy_bidirectional(&mut tls, &mut upstream).await?;
     Ok(())
 }
