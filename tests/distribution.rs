@@ -151,66 +151,71 @@ async fn run(program: &Path) -> Result<(), Failed> {
         }
     };
     let base = format!("http://{addr}");
-    let get = |path: &str, token: Option<&str>| {
-        let mut req = http.get(format!("{base}{path}"));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
+    // GET `path`, expect `status` and a challenge containing `challenge_has`.
+    let expect = |what: &'static str,
+                  path: &'static str,
+                  token: Option<String>,
+                  status: u16,
+                  challenge_has: String| {
+        let req = http.get(format!("{base}{path}"));
+        let req = match &token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let log = log.clone();
+        async move {
+            let r = req.send().await.map_err(|e| e.to_string())?;
+            let challenge = r
+                .headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            if r.status() != status || !challenge.contains(&challenge_has) {
+                return Err(Failed::from(format!(
+                    "{what}: expected {status} with a challenge containing {challenge_has:?}, got {} {challenge:?}\nregistry log:\n{}",
+                    r.status(),
+                    log_tail(&log)
+                )));
+            }
+            Ok(())
         }
-        req.send()
     };
-    let fail =
-        |what: String| -> Failed { format!("{what}\nregistry log:\n{}", log_tail(&log)).into() };
 
-    // No token: a challenge naming the mock SSO.
-    let r = get("/v2/", None).await.map_err(|e| e.to_string())?;
-    let challenge = r
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    if r.status() != 401 || !challenge.contains(&sso.realm_url()) {
-        return Err(fail(format!(
-            "without a token: {} {challenge:?}",
-            r.status()
-        )));
-    }
-
-    // The SSO's token is accepted.
+    expect(
+        "no token: a challenge naming the mock SSO",
+        "/v2/",
+        None,
+        401,
+        sso.realm_url(),
+    )
+    .await?;
     let token = token_for("repository:rhel:pull").await?;
-    let r = get("/v2/", Some(&token)).await.map_err(|e| e.to_string())?;
-    if r.status() != 200 {
-        return Err(fail(format!(
-            "the mock SSO's token was refused: {}",
-            r.status()
-        )));
-    }
-    // Its access claim opens rhel (404: no such repository yet, but authorised) ...
-    let r = get("/v2/rhel/tags/list", Some(&token))
-        .await
-        .map_err(|e| e.to_string())?;
-    if r.status() != 404 {
-        return Err(fail(format!(
-            "rhel with a rhel token: expected 404 NAME_UNKNOWN, got {}",
-            r.status()
-        )));
-    }
-    // ... and not another repository.
-    let r = get("/v2/ubi8/ubi/tags/list", Some(&token))
-        .await
-        .map_err(|e| e.to_string())?;
-    let challenge = r
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    if r.status() != 401 || !challenge.contains("insufficient_scope") {
-        return Err(fail(format!(
-            "another repository: {} {challenge:?}",
-            r.status()
-        )));
-    }
+    expect(
+        "the mock SSO's token",
+        "/v2/",
+        Some(token.clone()),
+        200,
+        String::new(),
+    )
+    .await?;
+    // 404 NAME_UNKNOWN: no such repository yet, but the access claim authorised it.
+    expect(
+        "rhel with a rhel token",
+        "/v2/rhel/tags/list",
+        Some(token.clone()),
+        404,
+        String::new(),
+    )
+    .await?;
+    expect(
+        "another repository",
+        "/v2/ubi8/ubi/tags/list",
+        Some(token),
+        401,
+        "insufficient_scope".into(),
+    )
+    .await?;
 
     // A token signed by another key is refused.
     let now = Clock::new().now_unix();
@@ -230,29 +235,27 @@ async fn run(program: &Path) -> Result<(), Failed> {
             access: vec![regharness_mocks::ResourceActions::pull("rhel")],
         })
         .map_err(|e| e.to_string())?;
-    let r = get("/v2/", Some(&forged))
-        .await
-        .map_err(|e| e.to_string())?;
-    if r.status() != 401 {
-        return Err(fail(format!(
-            "a token of an untrusted key: expected 401, got {}",
-            r.status()
-        )));
-    }
+    expect(
+        "a token of an untrusted key",
+        "/v2/",
+        Some(forged),
+        401,
+        String::new(),
+    )
+    .await?;
 
     // An expired token: issued while the SSO's clock was two hours behind.
     sso_clock.advance(-7200);
     let expired = token_for("repository:rhel:pull").await?;
     sso_clock.advance(7200);
-    let r = get("/v2/", Some(&expired))
-        .await
-        .map_err(|e| e.to_string())?;
-    if r.status() != 401 {
-        return Err(fail(format!(
-            "an expired token: expected 401, got {}",
-            r.status()
-        )));
-    }
+    expect(
+        "an expired token",
+        "/v2/",
+        Some(expired),
+        401,
+        String::new(),
+    )
+    .await?;
     drop(guard);
     Ok(())
 }
