@@ -346,7 +346,7 @@ fn snapshot_step(
         .files
         .iter()
         .filter(|f| expect.snapshot.iter().any(|w| f.path.ends_with(w.as_str())))
-        .map(|f| (f.path.clone(), json!(secrets.redact(&f.content))))
+        .map(|f| (f.path.clone(), file_snapshot(&f.content, secrets)))
         .collect();
     if !files.is_empty() {
         step.insert("files".into(), Value::Object(files));
@@ -360,6 +360,47 @@ fn snapshot_step(
         );
     }
     Value::Object(step)
+}
+
+/// A generated file for the snapshot: parsed JSON when it is JSON (easier to review),
+/// else the text; secrets redacted either way.
+fn file_snapshot(content: &str, secrets: &SecretSet) -> Value {
+    match serde_json::from_str::<Value>(content) {
+        Ok(mut v) => {
+            describe_auth_fields(&mut v);
+            redact_json(&mut v, secrets);
+            v
+        }
+        Err(_) => json!(secrets.redact(content)),
+    }
+}
+
+/// Replaces every `"auth": base64("user:password")` with `base64(user:[redacted])`, so a
+/// reviewer sees whose credentials an entry holds and that it is well-formed.
+fn describe_auth_fields(value: &mut Value) {
+    use base64::Engine;
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if key == "auth" {
+                    if let Value::String(s) = v {
+                        let decoded = base64::engine::general_purpose::STANDARD
+                            .decode(s.as_bytes())
+                            .ok()
+                            .and_then(|d| String::from_utf8(d).ok());
+                        *s = match decoded.as_deref().and_then(|d| d.split_once(':')) {
+                            Some((user, _)) => format!("base64({user}:[redacted])"),
+                            None => "[redacted: not base64(user:password)]".to_string(),
+                        };
+                    }
+                } else {
+                    describe_auth_fields(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(describe_auth_fields),
+        _ => {}
+    }
 }
 
 /// `login registry.redhat.io`, `pull registry.redhat.io/rhel8/pcp:latest`, ...

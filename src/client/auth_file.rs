@@ -311,7 +311,7 @@ fn decode_entry(
         })),
         // containers/image warns and goes on anonymously, like docker.
         None => {
-            tracing::warn!(
+            tracing::info!(
                 file,
                 key,
                 "the \"auth\" field has no ':' between username and password; pulling anonymously"

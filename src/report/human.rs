@@ -33,11 +33,11 @@ pub fn scenario_line(r: &ScenarioReport, verbose: bool) -> String {
             };
             let _ = write!(
                 out,
-                "\n      {mark} {} → {} [{}]{}: {}",
+                "\n      {mark} {} → {} [{}{}]: {}",
                 s.name,
                 s.outcome,
                 s.diagnosis,
-                s.status.map(|c| format!(" HTTP {c}")).unwrap_or_default(),
+                s.status.map(|c| format!(", HTTP {c}")).unwrap_or_default(),
                 s.message
             );
             if !s.unmet.is_empty() {
