@@ -32,7 +32,7 @@ enum Command {
         /// Only scenarios whose name contains TEXT.
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
-        /// Scenarios run at once (default: 8).
+        /// Scenarios run at once, each in its own world.
         #[arg(long, value_name = "N", default_value_t = 8)]
         jobs: usize,
         /// Write the JSON report to FILE.
