@@ -134,30 +134,37 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
             message: "`steps` is empty: a scenario needs at least one step".into(),
         });
     }
-    let mut usernames = Vec::new();
-    for a in &world.sso.accounts {
+    let at = |loc: &serde_saphyr::Location, message: String| LoadError::Invalid {
+        file: s.file.clone(),
+        line: loc.line(),
+        column: loc.column(),
+        message,
+    };
+    let mut usernames: Vec<String> = Vec::new();
+    for spanned in &world.sso.accounts {
+        let a = &spanned.value;
+        let here = |m: String| at(&spanned.referenced, format!("world.sso.accounts: {m}"));
         let name = match (&a.person, &a.service_account) {
             (Some(p), None) => p.clone(),
             (None, Some(sa)) => {
                 if !sa.contains('|') {
-                    return Err(world_error(s, format!(
+                    return Err(here(format!(
                         "service account {sa:?}: expected `<prefix>|<name>` such as 1234567|ci-puller"
                     )));
                 }
                 sa.clone()
             }
             _ => {
-                return Err(world_error(
-                    s,
+                return Err(here(
                     "an account needs exactly one of `person` or `service_account`".into(),
                 ))
             }
         };
         if a.person.is_some() && a.password.is_none() {
-            return Err(world_error(
-                s,
-                format!("person {name:?} needs a `password`"),
-            ));
+            return Err(here(format!("person {name:?} needs a `password`")));
+        }
+        if usernames.contains(&name) {
+            return Err(here(format!("account {name:?} is listed twice")));
         }
         usernames.push(name);
     }
@@ -167,18 +174,34 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
             .any(|u| u == n || u.split_once('|').map(|(_, x)| x) == Some(n))
     };
     let registry_hosts: Vec<String> = match &world.registries {
-        Some(r) => r.iter().map(|r| r.host.to_ascii_lowercase()).collect(),
+        Some(r) => r
+            .iter()
+            .map(|r| r.value.host.to_ascii_lowercase())
+            .collect(),
         None => crate::catalogue::DEFAULT_REGISTRIES
             .iter()
             .map(|h| h.to_string())
             .collect(),
     };
-    if let Some(registries) = &world.registries {
-        for r in registries {
-            for image in r.images.iter().flatten() {
-                crate::world::image_spec(&image.0)
-                    .map_err(|e| world_error(s, format!("registry {}: {e}", r.host)))?;
-            }
+    for (i, spanned) in world.registries.iter().flatten().enumerate() {
+        let r = &spanned.value;
+        let here = |m: String| at(&spanned.referenced, format!("world.registries: {m}"));
+        let host = r.host.to_ascii_lowercase();
+        if host.is_empty() || host.contains('/') || host.contains(char::is_whitespace) {
+            return Err(here(format!(
+                "host {:?}: expected a host name such as registry.example.com",
+                r.host
+            )));
+        }
+        if registry_hosts[..i].contains(&host) {
+            return Err(here(format!("host {:?} is listed twice", r.host)));
+        }
+        if host == world.sso.host.to_ascii_lowercase() {
+            return Err(here(format!("host {:?} is the SSO's host", r.host)));
+        }
+        for image in r.images.iter().flatten() {
+            crate::world::image_spec(&image.0)
+                .map_err(|e| here(format!("registry {}: {e}", r.host)))?;
         }
     }
     let known_registry = |h: &str| registry_hosts.iter().any(|r| r.eq_ignore_ascii_case(h));
@@ -276,15 +299,6 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
     Ok(())
 }
 
-fn world_error(s: &Scenario, message: String) -> LoadError {
-    LoadError::Invalid {
-        file: s.file.clone(),
-        line: 1,
-        column: 1,
-        message: format!("world: {message}"),
-    }
-}
-
 /// Finds scenario files: files as given, folders searched recursively for `*.yaml` /
 /// `*.yml`, sorted. Returns each file with the root to name it by.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, LoadError> {
@@ -362,6 +376,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("no account \"ghost\""), "{e}");
+    }
+
+    #[test]
+    fn world_errors_point_at_the_entry() {
+        let e = load("description: d\nworld:\n  registries:\n    - host: a.example\n    - host: b.example\n      images: [noTag]\nsteps:\n  - token: {}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("scenarios/x.yaml:5:"), "{e}");
+        assert!(e.contains("repository:tag"), "{e}");
+        let e = load("description: d\nworld:\n  sso:\n    accounts:\n      - person: a\n        password: p\n      - service_account: nopipe\nsteps:\n  - token: {}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("scenarios/x.yaml:7:"), "{e}");
+        assert!(e.contains("<prefix>|<name>"), "{e}");
+        let e = load("description: d\nworld:\n  registries:\n    - host: a.example\n    - host: A.example\nsteps:\n  - token: {}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("listed twice"), "{e}");
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub struct WorldSpec {
     pub sso: SsoSpec,
     /// Registries; when omitted, the three Red Hat registries of the built-in catalogue.
     #[serde(default)]
-    pub registries: Option<Vec<RegistrySpec>>,
+    pub registries: Option<Vec<Spanned<RegistrySpec>>>,
     /// Per-step network timeout in seconds (default 10).
     #[serde(default)]
     pub timeout_secs: Option<u64>,
@@ -57,7 +57,7 @@ pub struct SsoSpec {
     pub token_lifetime: u64,
     /// People and registry service accounts.
     #[serde(default)]
-    pub accounts: Vec<AccountSpec>,
+    pub accounts: Vec<Spanned<AccountSpec>>,
 }
 
 impl Default for SsoSpec {

@@ -2,6 +2,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use serde_saphyr::Spanned;
+
 use crate::scenario::model::AccountSpec;
 
 use super::WorldError;
@@ -41,9 +43,9 @@ pub struct AccountBook {
 impl AccountBook {
     /// Builds the book from a scenario, generating service-account tokens where the
     /// scenario gives none.
-    pub fn from_spec(specs: &[AccountSpec]) -> Result<Self, WorldError> {
+    pub fn from_spec(specs: &[Spanned<AccountSpec>]) -> Result<Self, WorldError> {
         let mut accounts = Vec::new();
-        for spec in specs {
+        for spec in specs.iter().map(|s| &s.value) {
             let (username, service_account) = match (&spec.person, &spec.service_account) {
                 (Some(p), None) => (p.clone(), false),
                 (None, Some(s)) => (s.clone(), true),

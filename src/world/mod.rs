@@ -289,7 +289,7 @@ fn registry_plan(spec: &WorldSpec) -> Result<Vec<RegistryPlan>, WorldError> {
             }
         }
         Some(registries) => {
-            for r in registries {
+            for r in registries.iter().map(|r| &r.value) {
                 let d = catalogue::defaults_for(&r.host);
                 let auth = r
                     .auth
