@@ -84,7 +84,7 @@ async fn success_has_seed_003s_keys_and_a_verifiable_token() {
     assert_eq!(claims.aud, "docker-registry");
     assert_eq!(claims.sub, "1234567|ci-puller");
     assert_eq!(claims.typ, "Bearer");
-    assert_eq!(claims.azp, "curl");
+    assert_eq!(claims.azp, "docker-registry");
     assert_eq!(claims.exp, claims.iat + 300);
     assert_eq!(claims.nbf, claims.iat);
     assert_eq!(claims.access.len(), 1);

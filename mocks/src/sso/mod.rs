@@ -1,12 +1,25 @@
 //! The mock Red Hat SSO: the Keycloak docker-v2 token endpoint of `sso.redhat.com`.
 //!
-//! `GET /auth/realms/{realm}/protocol/redhat-docker-v2/auth?service=..&scope=..` with
-//! HTTP Basic answers 200 `{"token","access_token","expires_in","issued_at"}` with an
-//! RS256 JWT, or 401 `{"errors":[{"code":"UNAUTHORIZED","message":"Invalid username or
-//! password","detail":[<the requested scopes>]}]}` (seed 003's exact bodies).
+//! `GET /auth/realms/{realm}/protocol/redhat-docker-v2/auth?service=..&client_id=..&scope=..&account=..`
+//! with HTTP Basic credentials answers (seed 003's exact bodies):
+//!
+//! - 200 `{"token":JWT,"access_token":JWT,"expires_in":300,"issued_at":"2018-08-13T21:28:03Z"}`
+//!   with an RS256 JWT (header `alg, typ, kid, jwk`; claims `jti, exp, nbf, iat, iss, aud,
+//!   sub, typ, azp, access`), `access` holding the requested repositories the account
+//!   is entitled to, pull only;
+//! - 401 `{"errors":[{"code":"UNAUTHORIZED","message":"Invalid username or password","detail":[<requested scopes>]}]}`
+//!   for wrong, unknown, deleted or regenerated credentials, and the same shape with
+//!   [`REDHAT_LOGIN_MESSAGE`] when no credentials were sent; no `WWW-Authenticate`
+//!   (Keycloak's docker authenticator sends none);
+//! - 400 `{"error":"invalid_request","error_description":"service parameter must be provided"}`
+//!   without `service` (Keycloak's text), 405 for other methods than GET/HEAD.
 
 pub mod account;
 mod endpoint;
+pub mod request;
+
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -15,13 +28,22 @@ use wiremock::matchers::path;
 use wiremock::{Mock, MockServer};
 
 pub use account::{Account, AccountKind};
-use endpoint::{EndpointState, TokenResponder};
+pub use request::{Credentials, TokenOutcome, TokenRequest};
+
+use endpoint::{lock, EndpointState, TokenResponder};
 
 use crate::signing::{SigningError, SigningKey};
 use crate::{Clock, VerificationKey};
 
 /// What the SSO says to a token request without credentials (FIDELITY.md).
 pub const REDHAT_LOGIN_MESSAGE: &str = "Please login to the Red Hat Registry using your Customer Portal credentials. Further instructions can be found here: https://access.redhat.com/RegistryAuthentication";
+
+/// What the SSO says to wrong credentials (seed 003; upstream Keycloak adds a period).
+pub const INVALID_CREDENTIALS_MESSAGE: &str = "Invalid username or password";
+
+/// The wiremock priority of the token endpoint: mount fault stubs with a lower number
+/// (higher priority) to override it.
+pub const ENDPOINT_PRIORITY: u8 = 10;
 
 /// Errors of the token service.
 #[derive(Debug, thiserror::Error)]
@@ -32,12 +54,15 @@ pub enum SsoError {
     /// The listener could not be bound.
     #[error("cannot bind the token service on 127.0.0.1: {0}")]
     Bind(std::io::Error),
-    /// No such account.
-    #[error("no account {0:?}")]
+    /// No account has this username.
+    #[error("no SSO account {0:?}")]
     UnknownAccount(String),
+    /// Two accounts with one username.
+    #[error("the SSO already has an account {0:?}")]
+    DuplicateAccount(String),
 }
 
-/// Builds a [`TokenService`].
+/// Builds a [`TokenService`]; see [`TokenService::builder`].
 #[derive(Debug)]
 pub struct TokenServiceBuilder {
     realm: String,
@@ -45,6 +70,8 @@ pub struct TokenServiceBuilder {
     lifetime: u64,
     clock: Clock,
     accounts: Vec<Account>,
+    services: Option<Vec<String>>,
+    key: Option<SigningKey>,
 }
 
 impl TokenServiceBuilder {
@@ -54,19 +81,19 @@ impl TokenServiceBuilder {
         self
     }
 
-    /// Public base URL, part of the issuer (default `https://sso.redhat.com`).
+    /// Public base URL, the start of the issuer (default `https://sso.redhat.com`).
     pub fn public_base_url(mut self, url: impl Into<String>) -> Self {
         self.public_base_url = url.into().trim_end_matches('/').to_string();
         self
     }
 
-    /// `expires_in` of issued tokens in seconds (default 300).
+    /// Token lifetime and `expires_in` in seconds (default 300).
     pub fn token_lifetime(mut self, secs: u64) -> Self {
         self.lifetime = secs;
         self
     }
 
-    /// The clock tokens are dated by (share it with the registries).
+    /// The clock tokens are dated by; share it with the registries.
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
@@ -78,31 +105,64 @@ impl TokenServiceBuilder {
         self
     }
 
-    /// Generates the signing key and starts the endpoint on 127.0.0.1 (random port).
+    /// Restricts `service` to these Keycloak clients; another service gets Keycloak's
+    /// 400 `invalid_client`. By default every service is accepted.
+    pub fn services<I, S>(mut self, services: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.services = Some(services.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Signs with `key` instead of a freshly generated one.
+    pub fn signing_key(mut self, key: SigningKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// Generates the signing key (unless given) and starts the endpoint on
+    /// 127.0.0.1, random port, plain HTTP.
     pub async fn start(self) -> Result<TokenService, SsoError> {
+        for (i, a) in self.accounts.iter().enumerate() {
+            if self.accounts[..i]
+                .iter()
+                .any(|b| b.username() == a.username())
+            {
+                return Err(SsoError::DuplicateAccount(a.username().to_string()));
+            }
+        }
         let issuer = format!("{}/auth/realms/{}", self.public_base_url, self.realm);
-        let key = SigningKey::generate(&format!(
-            "regharness SSO token signer {}",
-            uuid::Uuid::new_v4().simple()
-        ))?;
+        let key = match self.key {
+            Some(key) => key,
+            None => SigningKey::generate(&format!(
+                "regharness SSO token signer {}",
+                uuid::Uuid::new_v4().simple()
+            ))?,
+        };
         let state = Arc::new(EndpointState {
             issuer: issuer.clone(),
             lifetime: self.lifetime,
             clock: self.clock,
             key,
+            services: self.services,
             accounts: Mutex::new(self.accounts),
+            requests: Mutex::new(Vec::new()),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(SsoError::Bind)?;
         let server = MockServer::builder().listener(listener).start().await;
         let token_path = format!("/auth/realms/{}/protocol/redhat-docker-v2/auth", self.realm);
         Mock::given(path(token_path.clone()))
             .respond_with(TokenResponder(state.clone()))
-            .with_priority(10)
+            .with_priority(ENDPOINT_PRIORITY)
+            .named("docker-v2 token endpoint")
             .mount(&server)
             .await;
         Ok(TokenService {
             server,
             state,
+            realm: self.realm,
             issuer,
             token_path,
         })
@@ -111,19 +171,28 @@ impl TokenServiceBuilder {
 
 /// A running mock SSO.
 ///
-/// ```no_run
-/// # async fn demo() -> Result<(), regharness_mocks::sso::SsoError> {
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use regharness_mocks::{Account, TokenService};
 /// let sso = TokenService::builder()
 ///     .account(Account::service_account("1234567", "ci-puller", "canary-token"))
 ///     .start()
 ///     .await?;
-/// let url = format!("{}{}?service=docker-registry&scope=repository:rhel:pull", sso.uri(), sso.token_path());
+/// assert_eq!(sso.issuer(), "https://sso.redhat.com/auth/realms/rhcc");
+/// assert_eq!(sso.token_path(), "/auth/realms/rhcc/protocol/redhat-docker-v2/auth");
+/// assert_eq!(sso.realm_url(), "https://sso.redhat.com/auth/realms/rhcc/protocol/redhat-docker-v2/auth");
+/// assert!(sso.uri().starts_with("http://127.0.0.1:"));
+/// let new_secret = sso.regenerate_secret("1234567|ci-puller")?;
+/// assert_eq!(sso.account_secret("1234567|ci-puller"), Some(new_secret));
+/// sso.delete_account("1234567|ci-puller")?;
+/// assert_eq!(sso.account_secret("1234567|ci-puller"), None);
 /// # Ok(()) }
 /// ```
 pub struct TokenService {
     server: MockServer,
     state: Arc<EndpointState>,
+    realm: String,
     issuer: String,
     token_path: String,
 }
@@ -133,12 +202,14 @@ impl std::fmt::Debug for TokenService {
         f.debug_struct("TokenService")
             .field("issuer", &self.issuer)
             .field("addr", self.server.address())
+            .field("kid", &self.state.key.key_id())
             .finish_non_exhaustive()
     }
 }
 
 impl TokenService {
-    /// A builder with Red Hat's defaults.
+    /// A builder with Red Hat's defaults: realm `rhcc`, `https://sso.redhat.com`,
+    /// 300 s tokens, no accounts, any service.
     pub fn builder() -> TokenServiceBuilder {
         TokenServiceBuilder {
             realm: "rhcc".into(),
@@ -146,6 +217,8 @@ impl TokenService {
             lifetime: 300,
             clock: Clock::new(),
             accounts: Vec::new(),
+            services: None,
+            key: None,
         }
     }
 
@@ -159,27 +232,39 @@ impl TokenService {
         self.server.uri()
     }
 
-    /// The issuer: `https://sso.redhat.com/auth/realms/rhcc`.
+    /// The realm name (`rhcc`).
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    /// The issuer, `iss` of every token: `https://sso.redhat.com/auth/realms/rhcc`.
     pub fn issuer(&self) -> String {
         self.issuer.clone()
     }
 
-    /// `/auth/realms/rhcc/protocol/redhat-docker-v2/auth`.
+    /// The endpoint's path: `/auth/realms/rhcc/protocol/redhat-docker-v2/auth`.
     pub fn token_path(&self) -> String {
         self.token_path.clone()
     }
 
-    /// The public token URL, as a registry's challenge names it.
+    /// The public token URL a registry's challenge names:
+    /// `https://sso.redhat.com/auth/realms/rhcc/protocol/redhat-docker-v2/auth`.
     pub fn realm_url(&self) -> String {
         format!("{}/protocol/redhat-docker-v2/auth", self.issuer)
     }
 
-    /// The signing certificate (PEM), for distribution's `auth.token.rootcertbundle`.
-    pub fn signing_certificate_pem(&self) -> String {
-        self.state.key.certificate_pem().to_string()
+    /// The token URL on the loopback listener: [`TokenService::uri`] +
+    /// [`TokenService::token_path`].
+    pub fn local_realm_url(&self) -> String {
+        format!("{}{}", self.server.uri(), self.token_path)
     }
 
-    /// The libtrust key ID of the signing key.
+    /// The signing certificate (PEM), for distribution's `auth.token.rootcertbundle`.
+    pub fn signing_certificate_pem(&self) -> String {
+        self.state.key.certificate_pem()
+    }
+
+    /// The libtrust key ID of the signing key (`kid` of every token).
     pub fn key_id(&self) -> String {
         self.state.key.key_id().to_string()
     }
@@ -189,52 +274,67 @@ impl TokenService {
         self.state.key.verification_key()
     }
 
-    /// The current secret of `username`.
-    pub fn account_secret(&self, username: &str) -> Option<String> {
-        self.with_accounts(|a| {
-            a.iter()
-                .find(|x| x.username() == username)
-                .map(|x| x.secret().to_string())
-        })
+    /// The signing key, to mint tokens the endpoint would not (other claims, headers).
+    pub fn signing_key(&self) -> &SigningKey {
+        &self.state.key
     }
 
-    /// "Regenerate token": a new secret; the old one gets 401 from now on.
+    /// The current secret of `username`, if the account exists.
+    pub fn account_secret(&self, username: &str) -> Option<String> {
+        lock(&self.state.accounts)
+            .iter()
+            .find(|a| a.username() == username)
+            .map(|a| a.secret().to_string())
+    }
+
+    /// The accounts as they are now.
+    pub fn accounts(&self) -> Vec<Account> {
+        lock(&self.state.accounts).clone()
+    }
+
+    /// Adds an account while running ("create service account").
+    pub fn add_account(&self, account: Account) -> Result<(), SsoError> {
+        let mut accounts = lock(&self.state.accounts);
+        if accounts.iter().any(|a| a.username() == account.username()) {
+            return Err(SsoError::DuplicateAccount(account.username().to_string()));
+        }
+        accounts.push(account);
+        Ok(())
+    }
+
+    /// "Regenerate token": a new long secret, returned; the old one gets 401 from now
+    /// on, the username stays.
     pub fn regenerate_secret(&self, username: &str) -> Result<String, SsoError> {
         let secret = account::generate_token();
-        self.with_accounts(|a| {
-            let account = a
-                .iter_mut()
-                .find(|x| x.username() == username)
-                .ok_or_else(|| SsoError::UnknownAccount(username.to_string()))?;
-            account.set_secret(secret.clone());
-            Ok(secret)
-        })
+        let mut accounts = lock(&self.state.accounts);
+        let account = accounts
+            .iter_mut()
+            .find(|a| a.username() == username)
+            .ok_or_else(|| SsoError::UnknownAccount(username.to_string()))?;
+        account.set_secret(secret.clone());
+        Ok(secret)
     }
 
     /// "Delete account": the username gets 401 from now on.
     pub fn delete_account(&self, username: &str) -> Result<(), SsoError> {
-        self.with_accounts(|a| {
-            let before = a.len();
-            a.retain(|x| x.username() != username);
-            if a.len() == before {
-                Err(SsoError::UnknownAccount(username.to_string()))
-            } else {
-                Ok(())
-            }
-        })
+        let mut accounts = lock(&self.state.accounts);
+        let before = accounts.len();
+        accounts.retain(|a| a.username() != username);
+        if accounts.len() == before {
+            return Err(SsoError::UnknownAccount(username.to_string()));
+        }
+        Ok(())
     }
 
-    /// The wiremock server, to mount fault stubs at a higher priority (lower number
-    /// than 10) than the token endpoint.
+    /// Every request the token endpoint answered, in arrival order (no passwords).
+    /// Requests answered by stubs mounted over it are not included.
+    pub fn requests(&self) -> Vec<TokenRequest> {
+        lock(&self.state.requests).clone()
+    }
+
+    /// The wiremock server, to mount fault stubs over the endpoint: give them a
+    /// priority below [`ENDPOINT_PRIORITY`] (wiremock: lower numbers win).
     pub fn mock_server(&self) -> &MockServer {
         &self.server
-    }
-
-    fn with_accounts<T>(&self, f: impl FnOnce(&mut Vec<Account>) -> T) -> T {
-        let mut guard = match self.state.accounts.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut guard)
     }
 }
