@@ -5,8 +5,8 @@
 
 use crate::scenario::model::{AuthModeSpec, ImageEntrySpec, ImageFormat};
 
-/// The message registry.redhat.io sends with a 401 to a request without credentials.
-pub const REDHAT_LOGIN_MESSAGE: &str = "Please login to the Red Hat Registry using your Customer Portal credentials. Further instructions can be found here: https://access.redhat.com/RegistryAuthentication";
+/// The message registry.redhat.io sends with a 401 (the SSO sends the same one).
+pub use regharness_mocks::sso::REDHAT_LOGIN_MESSAGE;
 
 /// An image of the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! builds the redacted snapshot document.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -440,9 +440,4 @@ pub fn kind_of(action: &StepAction) -> &'static str {
 
 fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
-/// The default per-step budget (for docs).
-pub fn step_budget(timeout: Duration) -> Duration {
-    timeout * STEP_BUDGET_FACTOR
 }

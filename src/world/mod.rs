@@ -6,7 +6,6 @@ pub mod resolver;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use regharness_mocks::front::FrontError;
@@ -346,6 +345,3 @@ fn unique_suffix() -> String {
         .unwrap_or(0);
     format!("{}-{n}-{nanos}", std::process::id())
 }
-
-/// Shared handle to a world.
-pub type SharedWorld = Arc<World>;
