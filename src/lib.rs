@@ -7,6 +7,7 @@
 
 pub mod catalogue;
 pub mod client;
+pub mod cluster;
 pub mod diagnosis;
 pub mod flow;
 pub mod redact;
