@@ -63,16 +63,21 @@ pub fn defaults_for(host: &str) -> Option<RegistryDefaults> {
             auth: AuthModeSpec::Bearer,
             images: pick(true, REDHAT_IMAGES),
             unauthenticated_message: Some(REDHAT_LOGIN_MESSAGE),
+            rejects_secret_types: Vec::new(),
         }),
         "registry.access.redhat.com" => Some(RegistryDefaults {
             auth: AuthModeSpec::Anonymous,
             images: pick(false, REDHAT_IMAGES),
             unauthenticated_message: None,
+            rejects_secret_types: Vec::new(),
         }),
+        // Seed 001: the Connect Partner Registry does not accept the auto-generated
+        // dockercfg secret type (BZ#1476330).
         "registry.connect.redhat.com" => Some(RegistryDefaults {
             auth: AuthModeSpec::Bearer,
             images: pick(true, CONNECT_IMAGES),
             unauthenticated_message: Some(REDHAT_LOGIN_MESSAGE),
+            rejects_secret_types: vec!["kubernetes.io/dockercfg".to_string()],
         }),
         _ => None,
     }
@@ -94,6 +99,8 @@ pub struct RegistryDefaults {
     pub images: Vec<ImageEntrySpec>,
     /// The message of a 401 without credentials.
     pub unauthenticated_message: Option<&'static str>,
+    /// Pull-secret types whose credentials it refuses.
+    pub rejects_secret_types: Vec<String>,
 }
 
 #[cfg(test)]

@@ -33,6 +33,27 @@ pub enum DiagnosisClass {
     Network,
     /// An HTTP answer that none of the rules above explains.
     UnexpectedResponse,
+    /// A pull secret that would work exists in the pod's namespace but is not in its
+    /// service account's `imagePullSecrets` (never linked, or linked only as mountable).
+    SecretNotLinked,
+    /// The pull secret is linked for pulls, but to another service account than the
+    /// one the pod runs as (e.g. `builder` instead of `default`).
+    LinkedToWrongServiceAccount,
+    /// The registry does not accept the type of secret the credentials came from
+    /// (registry.connect.redhat.com and `kubernetes.io/dockercfg`, BZ#1476330), or the
+    /// kubelet ignores the secret because of its type.
+    WrongSecretType,
+    /// The registry delegates authentication to a separate host and the pull secret has
+    /// no entry for that host.
+    DelegatedAuthEntryMissing,
+    /// A cross-project pull from the internal registry without `system:image-puller` in
+    /// the image's project.
+    ImagePullerRoleMissing,
+    /// `check pull-secret` found problems in a pull secret or auth file.
+    PullSecretInvalid,
+    /// The scenario asked for something the cluster refuses (a missing service account
+    /// or secret, an invalid object name).
+    ClusterObjectInvalid,
 }
 
 impl DiagnosisClass {
@@ -48,6 +69,13 @@ impl DiagnosisClass {
         Self::ContentInvalid,
         Self::Network,
         Self::UnexpectedResponse,
+        Self::SecretNotLinked,
+        Self::LinkedToWrongServiceAccount,
+        Self::WrongSecretType,
+        Self::DelegatedAuthEntryMissing,
+        Self::ImagePullerRoleMissing,
+        Self::PullSecretInvalid,
+        Self::ClusterObjectInvalid,
     ];
 
     /// The kebab-case name used in scenarios and reports.
@@ -63,6 +91,13 @@ impl DiagnosisClass {
             Self::ContentInvalid => "content-invalid",
             Self::Network => "network",
             Self::UnexpectedResponse => "unexpected-response",
+            Self::SecretNotLinked => "secret-not-linked",
+            Self::LinkedToWrongServiceAccount => "linked-to-wrong-service-account",
+            Self::WrongSecretType => "wrong-secret-type",
+            Self::DelegatedAuthEntryMissing => "delegated-auth-entry-missing",
+            Self::ImagePullerRoleMissing => "image-puller-role-missing",
+            Self::PullSecretInvalid => "pull-secret-invalid",
+            Self::ClusterObjectInvalid => "cluster-object-invalid",
         }
     }
 
@@ -128,6 +163,64 @@ impl DiagnosisClass {
             Self::UnexpectedResponse => {
                 "The server answered with a status this harness cannot explain; read the \
                  transcript for the exact exchange."
+            }
+            Self::SecretNotLinked => {
+                "A pull secret with credentials for this registry exists in the namespace, \
+                 but the pod's service account does not list it in `imagePullSecrets`, so the \
+                 kubelet never presents it (a secret linked without `--for=pull` is only \
+                 mountable). Link it for pulls to the service account the pod runs as \
+                 (`default` unless the pod names another): `oc secrets link default \
+                 <secret> --for=pull`, then recreate the pod (pull secrets are copied into \
+                 the pod when it is created)."
+            }
+            Self::LinkedToWrongServiceAccount => {
+                "The pull secret is linked, but to another service account than the one the \
+                 pod runs as; `oc secrets link builder <secret>` only serves builds. Link it \
+                 to the pod's service account: `oc secrets link default <secret> --for=pull` \
+                 (or set `spec.serviceAccountName` to the account that has it), then \
+                 recreate the pod."
+            }
+            Self::WrongSecretType => {
+                "The credentials came from a secret of a type this registry or the kubelet \
+                 does not accept. registry.connect.redhat.com does not accept the \
+                 `kubernetes.io/dockercfg` type (BZ#1476330): run `docker login \
+                 registry.connect.redhat.com`, then `oc create secret generic <name> \
+                 --from-file=.dockerconfigjson=$HOME/.docker/config.json \
+                 --type=kubernetes.io/dockerconfigjson` and `oc secrets link default <name> \
+                 --for=pull`. The kubelet reads only secrets of type \
+                 kubernetes.io/dockerconfigjson (key .dockerconfigjson) or \
+                 kubernetes.io/dockercfg (key .dockercfg)."
+            }
+            Self::DelegatedAuthEntryMissing => {
+                "The registry delegates authentication to a separate auth server (its \
+                 WWW-Authenticate realm), and the pull secret has an entry for the registry \
+                 but none for the auth server. Create one for each and link both: `oc create \
+                 secret docker-registry <name>-auth --docker-server=<auth host> \
+                 --docker-username=... --docker-password=... --docker-email=unused`, then \
+                 `oc secrets link default <name>-auth --for=pull`."
+            }
+            Self::ImagePullerRoleMissing => {
+                "The internal registry refused a pull of another project's image stream: the \
+                 pod's service account has no `system:image-puller` role in the image's \
+                 project. Grant it: `oc policy add-role-to-user system:image-puller \
+                 system:serviceaccount:<pod project>:<service account> --namespace=<image \
+                 project>`, or for every service account of the pod's project `oc policy \
+                 add-role-to-group system:image-puller system:serviceaccounts:<pod project> \
+                 --namespace=<image project>`."
+            }
+            Self::PullSecretInvalid => {
+                "The pull secret or auth file has problems the kubelet or the registry will \
+                 trip over; each finding names its key path. Recreate the secret from a \
+                 fresh login: `podman login <registry>` (or `docker login`), then `oc create \
+                 secret generic <name> --from-file=.dockerconfigjson=<auth file> \
+                 --type=kubernetes.io/dockerconfigjson`, or `oc create secret \
+                 docker-registry <name> --docker-server=<registry> --docker-username=... \
+                 --docker-password=...`."
+            }
+            Self::ClusterObjectInvalid => {
+                "The cluster refused the request: a named service account, secret or \
+                 build configuration does not exist, or an object name is invalid. Check the \
+                 names with `oc get serviceaccounts,secrets,buildconfigs -n <namespace>`."
             }
         }
     }

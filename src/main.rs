@@ -50,6 +50,30 @@ enum Command {
         /// Scenario files or folders.
         paths: Vec<PathBuf>,
     },
+    /// Check a file without running scenarios.
+    Check {
+        #[command(subcommand)]
+        what: CheckCommand,
+    },
+}
+
+/// What `regharness check` checks.
+#[derive(Subcommand)]
+enum CheckCommand {
+    /// Check a pull secret: a Kubernetes Secret (YAML or JSON), .dockercfg, config.json or
+    /// auth.json, as the API server and the kubelet read it. Prints no secret value.
+    ///
+    /// Exit status: 0 no findings, 1 findings, 2 unreadable input.
+    PullSecret {
+        /// The file to check.
+        file: PathBuf,
+        /// Show which entry the kubelet would use for IMAGE (repeatable).
+        #[arg(long = "image", value_name = "IMAGE")]
+        images: Vec<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -79,6 +103,31 @@ fn main() -> ExitCode {
             }
             Err(e) => usage_error(&e),
         },
+        Command::Check { what } => check(what),
+    }
+}
+
+/// `regharness check ...`.
+fn check(what: CheckCommand) -> ExitCode {
+    use regharness::cluster::check::{check_pull_secret, read_input};
+    match what {
+        CheckCommand::PullSecret { file, images, json } => {
+            let name = file.display().to_string();
+            match read_input(&file).and_then(|text| check_pull_secret(&name, &text, &images)) {
+                Ok(report) => {
+                    if json {
+                        println!("{}", report.to_json());
+                    } else {
+                        print!("{}", report.to_human());
+                    }
+                    ExitCode::from(report.exit_code())
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
     }
 }
 

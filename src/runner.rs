@@ -246,6 +246,14 @@ async fn execute(ctx: &FlowContext<'_>, action: &StepAction) -> StepResult {
             ctx.world.clock().advance(c.seconds);
             StepResult::ok(format!("the clock moved {} s forward", c.seconds))
         }
+        StepAction::CreateSecret(s) => flow::cluster_objects::create_secret(ctx, s),
+        StepAction::LinkSecret(s) => flow::cluster_objects::link_secret(ctx, s),
+        StepAction::UnlinkSecret(s) => flow::cluster_objects::unlink_secret(ctx, s),
+        StepAction::AddRoleToUser(s) => flow::cluster_objects::add_role(ctx, s, false),
+        StepAction::AddRoleToGroup(s) => flow::cluster_objects::add_role(ctx, s, true),
+        StepAction::SetBuildSecret(s) => flow::cluster_objects::set_build_secret(ctx, s),
+        StepAction::PodPull(s) => flow::pod_pull::run(ctx, s).await,
+        StepAction::CheckPullSecret(s) => flow::check_secret::run(ctx, s),
     }
 }
 
@@ -302,6 +310,23 @@ pub fn check(expect: &Expect, result: &StepResult) -> Vec<String> {
             ));
         }
     }
+    if let Some(wanted) = &expect.findings {
+        let mut wanted = wanted.clone();
+        wanted.sort();
+        let mut got = result.findings.clone().unwrap_or_default();
+        got.sort();
+        got.dedup();
+        wanted.dedup();
+        if result.findings.is_none() {
+            unmet.push("expect.findings is only for check-pull-secret steps".to_string());
+        } else if wanted != got {
+            unmet.push(format!(
+                "expected findings [{}], got [{}]",
+                wanted.join(", "),
+                got.join(", ")
+            ));
+        }
+    }
     for wanted in &expect.snapshot {
         if !result
             .files
@@ -337,6 +362,9 @@ fn snapshot_step(
         step.insert("status".into(), json!(s));
     }
     step.insert("message".into(), json!(report.message));
+    if let Some(findings) = &result.findings {
+        step.insert("findings".into(), json!(findings));
+    }
     if let Some(claims) = &result.claims {
         let mut claims = claims.clone();
         redact_json(&mut claims, secrets);
@@ -420,6 +448,28 @@ pub fn step_name(index: usize, step: &StepSpec) -> String {
         StepAction::WriteAuthFile(w) => auth_file::display_path(w.tool).to_string(),
         StepAction::RegenerateToken(a) | StepAction::DeleteAccount(a) => a.account.clone(),
         StepAction::AdvanceClock(c) => format!("{} s", c.seconds),
+        StepAction::CreateSecret(c) => format!("{}/{}", c.namespace, c.name),
+        StepAction::LinkSecret(l) => format!(
+            "{} {} -n {}",
+            l.service_account, l.secret, l.namespace
+        ),
+        StepAction::UnlinkSecret(l) => format!(
+            "{} {} -n {}",
+            l.service_account, l.secret, l.namespace
+        ),
+        StepAction::AddRoleToUser(a) | StepAction::AddRoleToGroup(a) => format!(
+            "{} {} -n {}",
+            a.role,
+            a.user.as_deref().or(a.group.as_deref()).unwrap_or(""),
+            a.namespace
+        ),
+        StepAction::SetBuildSecret(b) => format!("bc/{} {}", b.build_config, b.secret),
+        StepAction::PodPull(p) => format!("{} in {}", p.image, p.namespace),
+        StepAction::CheckPullSecret(c) => c
+            .secret
+            .clone()
+            .or_else(|| c.auth_file.map(|k| auth_file::display_path(k).to_string()))
+            .unwrap_or_else(|| "content".into()),
     };
     format!("{} {} {}", index + 1, kind_of(&step.action), detail)
 }
@@ -435,6 +485,14 @@ pub fn kind_of(action: &StepAction) -> &'static str {
         StepAction::RegenerateToken(_) => "regenerate-token",
         StepAction::DeleteAccount(_) => "delete-account",
         StepAction::AdvanceClock(_) => "advance-clock",
+        StepAction::CreateSecret(_) => "create-secret",
+        StepAction::LinkSecret(_) => "link-secret",
+        StepAction::UnlinkSecret(_) => "unlink-secret",
+        StepAction::AddRoleToUser(_) => "add-role-to-user",
+        StepAction::AddRoleToGroup(_) => "add-role-to-group",
+        StepAction::SetBuildSecret(_) => "set-build-secret",
+        StepAction::PodPull(_) => "pod-pull",
+        StepAction::CheckPullSecret(_) => "check-pull-secret",
     }
 }
 

@@ -21,7 +21,7 @@ pub enum FrontError {
     #[error(transparent)]
     Tls(#[from] TlsError),
     /// The listener could not be bound.
-    #[error("cannot bind a TLS front on 127.0.0.1: {0}")]
+    #[error("cannot bind a TLS front on loopback: {0}")]
     Bind(#[source] io::Error),
 }
 
@@ -47,10 +47,19 @@ pub struct TlsFront {
 impl TlsFront {
     /// Starts the front for `identity`, forwarding to `backend`.
     pub async fn start(identity: &ServerIdentity, backend: SocketAddr) -> Result<Self, FrontError> {
+        Self::start_on(identity, SocketAddr::from(([127, 0, 0, 1], 0)), backend).await
+    }
+
+    /// Starts the front on `bind` (e.g. a free loopback address and the fixed port a
+    /// virtual `host:port` such as `image-registry.openshift-image-registry.svc:5000`
+    /// names, since clients connect to the port of the URL), forwarding to `backend`.
+    pub async fn start_on(
+        identity: &ServerIdentity,
+        bind: SocketAddr,
+        backend: SocketAddr,
+    ) -> Result<Self, FrontError> {
         let acceptor = TlsAcceptor::from(identity.server_config()?);
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .map_err(FrontError::Bind)?;
+        let listener = TcpListener::bind(bind).await.map_err(FrontError::Bind)?;
         let addr = listener.local_addr().map_err(FrontError::Bind)?;
         let task = tokio::spawn(accept_loop(listener, acceptor, backend));
         Ok(Self { addr, task })

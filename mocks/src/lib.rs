@@ -4,7 +4,8 @@
 //!
 //! - [`TokenService`]: Red Hat SSO's docker-v2 token endpoint
 //!   (`/auth/realms/{realm}/protocol/redhat-docker-v2/auth`), RS256 JWTs, accounts.
-//! - [`MockRegistry`]: the pull side of the OCI distribution API, anonymous or bearer.
+//! - [`MockRegistry`]: the pull side of the OCI distribution API, anonymous, bearer, or
+//!   OpenShift's integrated registry (tokens checked by a [`PullAuthorizer`]).
 //! - [`CertificateAuthority`] and [`TlsFront`]: per-world CA and a TLS terminator per
 //!   virtual host (`registry.redhat.io` on 127.0.0.1:PORT).
 //! - [`Clock`]: a shared clock that tests move forward to expire tokens.
@@ -22,7 +23,7 @@ pub mod token;
 
 pub use clock::Clock;
 pub use front::TlsFront;
-pub use registry::{AuthMode, ImageSpec, MockRegistry, RunningRegistry};
+pub use registry::{AuthMode, ImageSpec, MockRegistry, PullAuthorizer, RunningRegistry};
 pub use scope::{ResourceActions, ScopeParseError};
 pub use signing::SigningKey;
 pub use sso::{Account, TokenService};

@@ -1,7 +1,10 @@
 //! The step flows: login, token, ping, pull, and the world-changing steps.
 
+pub mod check_secret;
+pub mod cluster_objects;
 pub mod login;
 pub mod ping;
+pub mod pod_pull;
 pub mod pull;
 pub mod registry_auth;
 pub mod token;
@@ -11,7 +14,7 @@ use serde_json::Value;
 use crate::client::auth_file::Sandbox;
 use crate::client::http::{HttpSession, NetworkError};
 use crate::diagnosis::{Diagnosis, DiagnosisClass};
-use crate::scenario::model::{CredentialsSpec, Outcome, SecretChoice};
+use crate::scenario::model::{CredentialsSpec, Outcome};
 use crate::transcript::Transcript;
 use crate::world::World;
 
@@ -45,6 +48,8 @@ pub struct StepResult {
     pub claims: Option<Value>,
     /// The access token a `token` step obtained, for later `ping` steps.
     pub access_token: Option<String>,
+    /// The finding codes of a `check-pull-secret` step.
+    pub findings: Option<Vec<String>>,
 }
 
 impl StepResult {
@@ -60,6 +65,7 @@ impl StepResult {
             files: Vec::new(),
             claims: None,
             access_token: None,
+            findings: None,
         }
     }
 
@@ -168,37 +174,6 @@ impl FlowContext<'_> {
 
     /// Username and password a step's credentials stand for.
     pub fn resolve_credentials(&self, spec: &CredentialsSpec) -> Result<(String, String), String> {
-        let account = match &spec.account {
-            Some(name) => Some(
-                self.world
-                    .accounts()
-                    .find(name)
-                    .ok_or_else(|| format!("no account {name:?} in this world"))?,
-            ),
-            None => None,
-        };
-        let username = spec
-            .username
-            .clone()
-            .or_else(|| account.as_ref().map(|a| a.username.clone()))
-            .ok_or("credentials need `account` or `username`")?;
-        let password = match (&spec.password, &account) {
-            (Some(p), _) => p.clone(),
-            (None, Some(a)) => match spec.secret.unwrap_or(SecretChoice::Current) {
-                SecretChoice::Current => a.current_secret().to_string(),
-                SecretChoice::Previous => a
-                    .previous_secret()
-                    .ok_or_else(|| {
-                        format!(
-                            "account {:?} has no previous secret: regenerate its token first",
-                            a.username
-                        )
-                    })?
-                    .to_string(),
-            },
-            (None, None) => return Err("credentials need `password` or `account`".into()),
-        };
-        self.world.secrets().add_credentials(&username, &password);
-        Ok((username, password))
+        self.world.resolve_credentials(spec)
     }
 }

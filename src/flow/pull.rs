@@ -61,7 +61,7 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PullSpec) -> StepResult {
         Err(f) => return f.into_result(Default::default()),
     };
     let platform = spec.platform.as_deref().unwrap_or("linux/amd64");
-    match pull(&mut http, &image, credentials.as_ref(), platform).await {
+    match pull(&mut http, &image, credentials.as_ref(), None, platform).await {
         Ok(summary) => {
             let message = format!(
                 "pulled {image}: {} ({} layer(s), {} bytes)",
@@ -82,18 +82,24 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PullSpec) -> StepResult {
     }
 }
 
-async fn pull(
+/// Pulls `image` with `credentials` for the registry; the token realm gets
+/// `token_credentials` when given (a delegated registry's auth-host entry), else the
+/// registry's credentials, as containers/image sends them. Returns the summary
+/// `{digest, index, layers, bytes}`.
+pub(crate) async fn pull(
     http: &mut HttpSession,
     image: &ImageReference,
     credentials: Option<&Credentials>,
+    token_credentials: Option<Option<&Credentials>>,
     platform: &str,
 ) -> Result<Value, FlowFailure> {
+    let token_credentials = token_credentials.unwrap_or(credentials);
     let base = format!("https://{}/v2/{}", image.registry, image.repository);
     let scope = format!("repository:{}:pull", image.repository);
     let auth = match registry_auth::ping(http, &image.registry).await? {
         PingResult::Open => Auth::None,
         PingResult::Bearer(challenge) => Auth::Bearer(
-            registry_auth::fetch_token(http, &challenge, Some(&scope), credentials).await?,
+            registry_auth::fetch_token(http, &challenge, Some(&scope), token_credentials).await?,
         ),
         PingResult::Basic => match credentials {
             Some(c) => Auth::Basic {
@@ -105,7 +111,7 @@ async fn pull(
     };
     let ctx = PullContext {
         image,
-        credentials_sent: credentials.is_some(),
+        credentials_sent: token_credentials.is_some() || credentials.is_some(),
         auth: &auth,
     };
 

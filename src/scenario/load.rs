@@ -203,8 +203,60 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
             crate::world::image_spec(&image.0)
                 .map_err(|e| here(format!("registry {}: {e}", r.host)))?;
         }
+        if r.auth_host.is_some() && r.auth != Some(crate::scenario::model::AuthModeSpec::Delegated) {
+            return Err(here(format!(
+                "registry {}: `auth_host` needs `auth: delegated`",
+                r.host
+            )));
+        }
+        if let Some(h) = &r.auth_host {
+            if registry_hosts.contains(&h.to_ascii_lowercase()) {
+                return Err(here(format!(
+                    "registry {}: auth_host {h:?} is a registry of this world; the auth host is served by the SSO",
+                    r.host
+                )));
+            }
+        }
     }
-    let known_registry = |h: &str| registry_hosts.iter().any(|r| r.eq_ignore_ascii_case(h));
+    let internal = world.cluster.internal_registry.as_ref();
+    if let Some(internal) = internal {
+        for image in &internal.value.images {
+            let valid = crate::world::image_spec(&image.0).is_ok()
+                && image.0.reference.split('/').count() == 2;
+            if !valid {
+                return Err(at(
+                    &internal.referenced,
+                    format!(
+                        "world.cluster.internal_registry: image {:?}: expected PROJECT/STREAM:TAG such as project-b/app:latest",
+                        image.0.reference
+                    ),
+                ));
+            }
+        }
+    }
+    for entry in &world.cluster.global_pull_secret {
+        let c = &entry.value.credentials;
+        let problem = match &c.account {
+            Some(a) if !known_account(a) => Some(format!("no account {a:?} in world.sso.accounts")),
+            Some(_) => None,
+            None if c.username.is_none() || c.password.is_none() => {
+                Some("credentials need `account`, or both `username` and `password`".to_string())
+            }
+            None => None,
+        };
+        if let Some(p) = problem {
+            return Err(at(
+                &entry.referenced,
+                format!("world.cluster.global_pull_secret {}: {p}", entry.value.server),
+            ));
+        }
+    }
+    let known_registry = |h: &str| {
+        registry_hosts.iter().any(|r| r.eq_ignore_ascii_case(h))
+            || (internal.is_some()
+                && (h == crate::world::cluster::INTERNAL_REGISTRY
+                    || h == crate::world::cluster::INTERNAL_REGISTRY_FQDN))
+    };
     for (i, step) in s.spec.steps.iter().enumerate() {
         let n = i + 1;
         let check_creds = |c: &CredentialsSpec| -> Result<(), LoadError> {
@@ -280,7 +332,62 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
                     ));
                 }
             }
-            StepAction::WriteAuthFile(_) | StepAction::AdvanceClock(_) => {}
+            StepAction::CreateSecret(c) => match (&c.docker_registry, &c.generic) {
+                (Some(d), None) => check_creds(&d.credentials)?,
+                (None, Some(g)) => {
+                    if g.from_file.is_empty() {
+                        return Err(invalid(step, format!("step {n}: generic.from_file is empty")));
+                    }
+                    for f in &g.from_file {
+                        if f.auth_file.is_some() == f.content.is_some() {
+                            return Err(invalid(step, format!(
+                                "step {n}: from_file {:?}: give exactly one of `auth_file` or `content`",
+                                f.key
+                            )));
+                        }
+                    }
+                }
+                _ => {
+                    return Err(invalid(
+                        step,
+                        format!("step {n}: create-secret needs exactly one of `docker-registry` or `generic`"),
+                    ))
+                }
+            },
+            StepAction::AddRoleToUser(a) => {
+                if a.user.is_none() || a.group.is_some() {
+                    return Err(invalid(step, format!("step {n}: add-role-to-user needs `user` and no `group`")));
+                }
+            }
+            StepAction::AddRoleToGroup(a) => {
+                if a.group.is_none() || a.user.is_some() {
+                    return Err(invalid(step, format!("step {n}: add-role-to-group needs `group` and no `user`")));
+                }
+            }
+            StepAction::PodPull(p) => {
+                let r = ImageReference::parse(&p.image)
+                    .map_err(|e| invalid(step, format!("step {n}: {e}")))?;
+                check_registry(&r.registry)?;
+            }
+            StepAction::CheckPullSecret(c) => {
+                let sources = [c.secret.is_some(), c.auth_file.is_some(), c.content.is_some()];
+                if sources.iter().filter(|x| **x).count() != 1 {
+                    return Err(invalid(
+                        step,
+                        format!("step {n}: check-pull-secret needs exactly one of `secret`, `auth_file` or `content`"),
+                    ));
+                }
+            }
+            StepAction::WriteAuthFile(_)
+            | StepAction::AdvanceClock(_)
+            | StepAction::LinkSecret(_)
+            | StepAction::UnlinkSecret(_)
+            | StepAction::SetBuildSecret(_) => {}
+        }
+        if step.value.expect.findings.is_some()
+            && !matches!(step.value.action, StepAction::CheckPullSecret(_))
+        {
+            return Err(invalid(step, format!("step {n}: expect.findings is only for check-pull-secret steps")));
         }
         let e = &step.value.expect;
         if e.outcome == Outcome::Ok && e.diagnosis.is_some_and(|d| d != DiagnosisClass::Ok) {

@@ -40,6 +40,45 @@ pub struct WorldSpec {
     /// Per-step network timeout in seconds (default 10).
     #[serde(default)]
     pub timeout_secs: Option<u64>,
+    /// The OpenShift cluster pods pull from (namespaces are created on first use).
+    #[serde(default)]
+    pub cluster: ClusterSpec,
+}
+
+/// The OpenShift cluster of a world.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// Entries of the global pull secret (`openshift-config/pull-secret`), which every
+    /// node's kubelet uses after the pod's own pull secrets.
+    #[serde(default)]
+    pub global_pull_secret: Vec<Spanned<DockerRegistrySpec>>,
+    /// The internal registry (`image-registry.openshift-image-registry.svc:5000`); started
+    /// only when given.
+    #[serde(default)]
+    pub internal_registry: Option<Spanned<InternalRegistrySpec>>,
+}
+
+/// The internal registry's image streams.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternalRegistrySpec {
+    /// `project/stream:tag`, e.g. `project-b/app:latest`.
+    #[serde(default)]
+    pub images: Vec<ImageEntry>,
+}
+
+/// A registry entry of a pull secret, as `oc create secret docker-registry` takes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerRegistrySpec {
+    /// `--docker-server`.
+    pub server: String,
+    /// `--docker-username` / `--docker-password`.
+    pub credentials: CredentialsSpec,
+    /// `--docker-email` (optional, as in current `oc`).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// The SSO realm and its accounts.
@@ -107,6 +146,9 @@ pub enum AuthModeSpec {
     Anonymous,
     /// Docker token authentication against the SSO (registry.redhat.io).
     Bearer,
+    /// Token authentication delegated to a separate auth host (`auth_host`), whose
+    /// credentials the pull secret must hold in an entry of their own (seed 001).
+    Delegated,
 }
 
 /// A registry of the world.
@@ -121,6 +163,14 @@ pub struct RegistrySpec {
     /// Images; defaults from the catalogue for known hosts.
     #[serde(default)]
     pub images: Option<Vec<ImageEntry>>,
+    /// For `auth: delegated`: the auth server's host (default: the SSO's host). It is
+    /// served by the world's SSO under that name.
+    #[serde(default)]
+    pub auth_host: Option<String>,
+    /// Pull-secret types whose credentials the registry refuses; registry.connect.redhat.com
+    /// defaults to `[kubernetes.io/dockercfg]` (BZ#1476330).
+    #[serde(default)]
+    pub rejects_secret_types: Option<Vec<String>>,
 }
 
 /// Manifest format of an image.
@@ -241,6 +291,22 @@ pub enum StepAction {
     DeleteAccount(AccountRef),
     /// Move the world's clock forward (tokens expire without waiting).
     AdvanceClock(AdvanceClockSpec),
+    /// `oc create secret generic|docker-registry`.
+    CreateSecret(CreateSecretSpec),
+    /// `oc secrets link SA SECRET [--for=pull|mount]`.
+    LinkSecret(LinkSecretSpec),
+    /// `oc secrets unlink SA SECRET`.
+    UnlinkSecret(UnlinkSecretSpec),
+    /// `oc policy add-role-to-user ROLE USER -n NS`.
+    AddRoleToUser(AddRoleSpec),
+    /// `oc policy add-role-to-group ROLE GROUP -n NS`.
+    AddRoleToGroup(AddRoleSpec),
+    /// `oc set build-secret --pull bc/NAME SECRET`.
+    SetBuildSecret(SetBuildSecretSpec),
+    /// A pod (or a build's pod) pulls its image with the credentials the kubelet picks.
+    PodPull(PodPullSpec),
+    /// `regharness check pull-secret` on a secret of the cluster or an auth file.
+    CheckPullSecret(CheckPullSecretSpec),
 }
 
 /// A step: its action, an optional name and what is expected of it.
@@ -260,7 +326,7 @@ impl<'de> Deserialize<'de> for StepSpec {
         impl<'de> Visitor<'de> for StepVisitor {
             type Value = StepSpec;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a step: a mapping with one action key (login, token, ping, pull, write-auth-file, regenerate-token, delete-account, advance-clock) and optional `name` and `expect`")
+                write!(f, "a step: a mapping with one action key ({}) and optional `name` and `expect`", ACTIONS.join(", "))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut name = None;
@@ -311,6 +377,14 @@ const ACTIONS: &[&str] = &[
     "regenerate-token",
     "delete-account",
     "advance-clock",
+    "create-secret",
+    "link-secret",
+    "unlink-secret",
+    "add-role-to-user",
+    "add-role-to-group",
+    "set-build-secret",
+    "pod-pull",
+    "check-pull-secret",
 ];
 
 fn leak(v: Vec<&'static str>) -> &'static [&'static str] {
@@ -329,6 +403,14 @@ fn next_action<'de, A: MapAccess<'de>>(map: &mut A, key: &str) -> Result<StepAct
         "regenerate-token" => StepAction::RegenerateToken(map.next_value()?),
         "delete-account" => StepAction::DeleteAccount(map.next_value()?),
         "advance-clock" => StepAction::AdvanceClock(map.next_value()?),
+        "create-secret" => StepAction::CreateSecret(map.next_value()?),
+        "link-secret" => StepAction::LinkSecret(map.next_value()?),
+        "unlink-secret" => StepAction::UnlinkSecret(map.next_value()?),
+        "add-role-to-user" => StepAction::AddRoleToUser(map.next_value()?),
+        "add-role-to-group" => StepAction::AddRoleToGroup(map.next_value()?),
+        "set-build-secret" => StepAction::SetBuildSecret(map.next_value()?),
+        "pod-pull" => StepAction::PodPull(map.next_value()?),
+        "check-pull-secret" => StepAction::CheckPullSecret(map.next_value()?),
         other => return Err(de::Error::custom(format!("unknown action `{other}`"))),
     })
 }
@@ -434,6 +516,159 @@ pub struct AdvanceClockSpec {
     pub seconds: i64,
 }
 
+/// The namespace a cluster step works in when it names none (`oc`'s project after login).
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+fn default_namespace() -> String {
+    DEFAULT_NAMESPACE.to_string()
+}
+
+/// `create-secret:` exactly one of `docker-registry` or `generic`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSecretSpec {
+    /// The secret's name.
+    pub name: String,
+    /// `-n` (default `default`).
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// `oc create secret docker-registry NAME --docker-server ...`.
+    #[serde(default, rename = "docker-registry")]
+    pub docker_registry: Option<DockerRegistrySpec>,
+    /// `oc create secret generic NAME --from-file=KEY=PATH [--type=TYPE]`.
+    #[serde(default)]
+    pub generic: Option<GenericSecretSpec>,
+}
+
+/// `oc create secret generic`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenericSecretSpec {
+    /// `--from-file=KEY=PATH`, one or more.
+    pub from_file: Vec<FromFileSpec>,
+    /// `--type` (omitted: `Opaque`).
+    #[serde(default, rename = "type")]
+    pub secret_type: Option<String>,
+}
+
+/// One `--from-file=KEY=PATH`: the file is an auth file a login step wrote, or literal
+/// content.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FromFileSpec {
+    /// The data key (`.dockerconfigjson`, `.dockercfg`).
+    pub key: String,
+    /// The auth file of this tool (`podman`, `docker`, `dockercfg`) as it is now.
+    #[serde(default)]
+    pub auth_file: Option<AuthFileKind>,
+    /// Literal file content.
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
+/// `link-secret:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSecretSpec {
+    /// The service account (`default`, `builder`, ...).
+    pub service_account: String,
+    /// The secret.
+    pub secret: String,
+    /// `--for` (default `mount`, as in `oc`).
+    #[serde(default, rename = "for")]
+    pub link_for: Option<crate::cluster::objects::LinkFor>,
+    /// `-n` (default `default`).
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+}
+
+/// `unlink-secret:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnlinkSecretSpec {
+    /// The service account.
+    pub service_account: String,
+    /// The secret.
+    pub secret: String,
+    /// `-n` (default `default`).
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+}
+
+/// `add-role-to-user:` / `add-role-to-group:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddRoleSpec {
+    /// The cluster role, e.g. `system:image-puller`.
+    pub role: String,
+    /// The user (`system:serviceaccount:project-a:default`) for add-role-to-user.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The group (`system:serviceaccounts:project-a`) for add-role-to-group.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// `--namespace`: where the binding is created.
+    pub namespace: String,
+}
+
+/// `set-build-secret:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetBuildSecretSpec {
+    /// The BuildConfig's name.
+    pub build_config: String,
+    /// The pull secret.
+    pub secret: String,
+    /// Build strategy (default `source`).
+    #[serde(default)]
+    pub strategy: Option<crate::cluster::objects::BuildStrategy>,
+    /// `-n` (default `default`).
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+}
+
+/// `pod-pull:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodPullSpec {
+    /// The image, fully qualified.
+    pub image: String,
+    /// The pod's namespace (default `default`).
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// `spec.serviceAccountName` (default `default`; `builder` for a build).
+    #[serde(default)]
+    pub service_account: Option<String>,
+    /// Pull as the build of this BuildConfig does (its builder image, with the
+    /// BuildConfig's pull secret).
+    #[serde(default)]
+    pub build_config: Option<String>,
+    /// Platform of a multi-arch image (default `linux/amd64`).
+    #[serde(default)]
+    pub platform: Option<String>,
+}
+
+/// `check-pull-secret:` exactly one source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckPullSecretSpec {
+    /// A secret of the cluster.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Its namespace (default `default`).
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// An auth file the scenario wrote.
+    #[serde(default)]
+    pub auth_file: Option<AuthFileKind>,
+    /// Literal text (a Secret manifest, `.dockercfg`, `config.json` or `auth.json`).
+    #[serde(default)]
+    pub content: Option<String>,
+    /// Images whose matching entry to report (`--image`).
+    #[serde(default)]
+    pub images: Vec<String>,
+}
+
 /// Outcome of a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -476,4 +711,7 @@ pub struct Expect {
     /// Generated files to put in the snapshot (by file name, e.g. `auth.json`).
     #[serde(default)]
     pub snapshot: Vec<String>,
+    /// For `check-pull-secret`: the finding codes expected, in any order (exactly these).
+    #[serde(default)]
+    pub findings: Option<Vec<String>>,
 }

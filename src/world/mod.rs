@@ -2,6 +2,7 @@
 //! in-process on 127.0.0.1 random ports (the embedded backend).
 
 pub mod accounts;
+pub mod cluster;
 pub mod resolver;
 
 use std::collections::HashMap;
@@ -19,8 +20,12 @@ use regharness_mocks::{
 
 use crate::catalogue;
 use crate::redact::SecretSet;
-use crate::scenario::model::{AuthModeSpec, ImageEntrySpec, ImageFormat, WorldSpec};
+use crate::scenario::model::{
+    AuthModeSpec, CredentialsSpec, DockerRegistrySpec, ImageEntrySpec, ImageFormat, SecretChoice,
+    WorldSpec,
+};
 pub use accounts::{AccountBook, WorldAccount};
+pub use cluster::Cluster;
 pub use resolver::HostMap;
 
 /// Default bound of every network step.
@@ -64,6 +69,10 @@ pub struct WorldRegistry {
     pub registry: RunningRegistry,
     /// Its TLS front.
     pub front: TlsFront,
+    /// For a delegated registry, the auth server's host.
+    pub auth_host: Option<String>,
+    /// Pull-secret types whose credentials it refuses (BZ#1476330).
+    pub rejects_secret_types: Vec<String>,
 }
 
 /// A running world. Dropping it stops every mock.
@@ -78,6 +87,8 @@ pub struct World {
     hosts: HostMap,
     accounts: AccountBook,
     timeout: Duration,
+    cluster: Cluster,
+    internal_registry: Option<WorldRegistry>,
 }
 
 impl World {
@@ -111,13 +122,37 @@ impl World {
             builder = builder.account(mock.entitled_to(account.entitled.clone()));
         }
         let sso = builder.start().await?;
-        let sso_front = TlsFront::start(&ca.issue(&[&spec.sso.host])?, sso.addr()).await?;
+        let plan = registry_plan(spec)?;
+        // Delegated registries' auth hosts are served by the SSO under their own names.
+        let mut sso_names = vec![spec.sso.host.clone()];
+        for entry in &plan {
+            if let Some(h) = &entry.auth_host {
+                if !sso_names.iter().any(|n| n.eq_ignore_ascii_case(h)) {
+                    sso_names.push(h.clone());
+                }
+            }
+        }
+        let sso_name_refs: Vec<&str> = sso_names.iter().map(String::as_str).collect();
+        let sso_front = TlsFront::start(&ca.issue(&sso_name_refs)?, sso.addr()).await?;
 
         let mut hosts = HashMap::new();
-        hosts.insert(spec.sso.host.to_ascii_lowercase(), sso_front.addr());
+        for name in &sso_names {
+            hosts.insert(name.to_ascii_lowercase(), sso_front.addr());
+        }
+
+        let world_id = unique_suffix();
+        let cluster = Cluster::new(secrets.clone(), &world_id);
 
         let mut registries = Vec::new();
-        for (host, auth, images, message) in registry_plan(spec)? {
+        for RegistryPlan {
+            host,
+            auth,
+            images,
+            message,
+            auth_host,
+            rejects_secret_types,
+        } in plan
+        {
             // distribution tolerates 60 s of clock skew on exp/nbf; so does the mock.
             let verifier = TokenVerifier::new(sso.issuer(), "docker-registry", clock.clone())
                 .trust(sso.verification_key())
@@ -126,6 +161,15 @@ impl World {
                 AuthModeSpec::Anonymous => AuthMode::Anonymous,
                 AuthModeSpec::Bearer => AuthMode::Bearer {
                     realm: sso.realm_url(),
+                    service: "docker-registry".into(),
+                    verifier,
+                },
+                AuthModeSpec::Delegated => AuthMode::Bearer {
+                    realm: format!(
+                        "https://{}{}",
+                        auth_host.as_deref().unwrap_or(&spec.sso.host),
+                        sso.token_path()
+                    ),
                     service: "docker-registry".into(),
                     verifier,
                 },
@@ -148,10 +192,28 @@ impl World {
                 auth,
                 registry,
                 front,
+                auth_host,
+                rejects_secret_types,
             });
         }
 
-        Ok(Self {
+        let internal_registry = match &spec.cluster.internal_registry {
+            Some(internal) => {
+                let registry =
+                    start_internal_registry(&ca, &cluster, &internal.value.images).await?;
+                for name in [
+                    cluster::INTERNAL_REGISTRY,
+                    cluster::INTERNAL_REGISTRY_FQDN,
+                ] {
+                    let host = name.split(':').next().unwrap_or(name);
+                    hosts.insert(host.to_string(), registry.front.addr());
+                }
+                Some(registry)
+            }
+            None => None,
+        };
+
+        let world = Self {
             ca,
             clock,
             secrets,
@@ -165,7 +227,93 @@ impl World {
                 .timeout_secs
                 .map(Duration::from_secs)
                 .unwrap_or(DEFAULT_TIMEOUT),
-        })
+            cluster,
+            internal_registry,
+        };
+        if !spec.cluster.global_pull_secret.is_empty() {
+            let entries: Vec<&DockerRegistrySpec> =
+                spec.cluster.global_pull_secret.iter().map(|e| &e.value).collect();
+            let secret = world.global_pull_secret(&entries)?;
+            world.cluster.set_global_pull_secret(secret);
+        }
+        Ok(world)
+    }
+
+    /// `openshift-config/pull-secret` as the installer writes it: one
+    /// `kubernetes.io/dockerconfigjson` secret whose entries hold `auth` and `email`.
+    fn global_pull_secret(&self, entries: &[&DockerRegistrySpec]) -> Result<k8s_openapi::api::core::v1::Secret, WorldError> {
+        use base64::Engine;
+        let mut auths = serde_json::Map::new();
+        for entry in entries {
+            let (username, password) = self
+                .resolve_credentials(&entry.credentials)
+                .map_err(|e| WorldError::Invalid(format!("global_pull_secret {}: {e}", entry.server)))?;
+            let mut value = serde_json::Map::new();
+            value.insert(
+                "auth".into(),
+                base64::engine::general_purpose::STANDARD
+                    .encode(format!("{username}:{password}"))
+                    .into(),
+            );
+            if let Some(email) = &entry.email {
+                value.insert("email".into(), email.clone().into());
+            }
+            auths.insert(entry.server.clone(), serde_json::Value::Object(value));
+        }
+        let payload = serde_json::json!({ "auths": auths }).to_string().into_bytes();
+        crate::cluster::objects::create_secret_generic(
+            cluster::GLOBAL_PULL_SECRET.1,
+            Some(cluster::GLOBAL_PULL_SECRET.0),
+            &[(crate::cluster::objects::DOCKERCONFIGJSON_KEY.to_string(), payload)],
+            Some(crate::cluster::objects::TYPE_DOCKERCONFIGJSON),
+        )
+        .map_err(|e| WorldError::Invalid(format!("global_pull_secret: {e}")))
+    }
+
+    /// Username and password a scenario's credentials stand for (the account's secret
+    /// history included); both are registered for redaction.
+    pub fn resolve_credentials(&self, spec: &CredentialsSpec) -> Result<(String, String), String> {
+        let account = match &spec.account {
+            Some(name) => Some(
+                self.accounts
+                    .find(name)
+                    .ok_or_else(|| format!("no account {name:?} in this world"))?,
+            ),
+            None => None,
+        };
+        let username = spec
+            .username
+            .clone()
+            .or_else(|| account.as_ref().map(|a| a.username.clone()))
+            .ok_or("credentials need `account` or `username`")?;
+        let password = match (&spec.password, &account) {
+            (Some(p), _) => p.clone(),
+            (None, Some(a)) => match spec.secret.unwrap_or(SecretChoice::Current) {
+                SecretChoice::Current => a.current_secret().to_string(),
+                SecretChoice::Previous => a
+                    .previous_secret()
+                    .ok_or_else(|| {
+                        format!(
+                            "account {:?} has no previous secret: regenerate its token first",
+                            a.username
+                        )
+                    })?
+                    .to_string(),
+            },
+            (None, None) => return Err("credentials need `password` or `account`".into()),
+        };
+        self.secrets.add_credentials(&username, &password);
+        Ok((username, password))
+    }
+
+    /// The cluster.
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    /// The internal registry, when the scenario has one.
+    pub fn internal_registry(&self) -> Option<&WorldRegistry> {
+        self.internal_registry.as_ref()
     }
 
     /// An HTTP client that resolves the world's names to its fronts, trusts only the
@@ -214,10 +362,11 @@ impl World {
         &self.registries
     }
 
-    /// The registry serving `host`.
+    /// The registry serving `host` (the internal registry included).
     pub fn registry(&self, host: &str) -> Option<&WorldRegistry> {
         self.registries
             .iter()
+            .chain(self.internal_registry.iter())
             .find(|r| r.host.eq_ignore_ascii_case(host))
     }
 
@@ -264,12 +413,79 @@ impl World {
     }
 }
 
-type RegistryPlan = (
-    String,
-    AuthModeSpec,
-    Vec<ImageEntrySpec>,
-    Option<&'static str>,
-);
+/// A registry to start, catalogue defaults filled in.
+struct RegistryPlan {
+    host: String,
+    auth: AuthModeSpec,
+    images: Vec<ImageEntrySpec>,
+    message: Option<&'static str>,
+    auth_host: Option<String>,
+    rejects_secret_types: Vec<String>,
+}
+
+/// Starts the internal registry on a free loopback address at port 5000 (clients
+/// connect to the port the image reference names), authorising with the cluster.
+async fn start_internal_registry(
+    ca: &CertificateAuthority,
+    cluster: &Cluster,
+    images: &[crate::scenario::model::ImageEntry],
+) -> Result<WorldRegistry, WorldError> {
+    let host = cluster::INTERNAL_REGISTRY.to_string();
+    let mut builder = MockRegistry::builder(&host).auth(AuthMode::OpenShift {
+        authorizer: std::sync::Arc::new(cluster.clone()),
+    });
+    for image in images {
+        let spec = image_spec(&image.0).map_err(WorldError::Invalid)?;
+        if let Some(project) = image.0.reference.split('/').next() {
+            cluster.ensure_namespace(project);
+        }
+        builder = builder.image(spec);
+    }
+    let registry = builder
+        .start()
+        .await
+        .map_err(|source| WorldError::Registry {
+            host: host.clone(),
+            source,
+        })?;
+    let names: Vec<&str> = [cluster::INTERNAL_REGISTRY, cluster::INTERNAL_REGISTRY_FQDN]
+        .iter()
+        .map(|n| n.split(':').next().unwrap_or(n))
+        .collect();
+    let identity = ca.issue(&names)?;
+    let mut last_error = None;
+    for attempt in 0..32u32 {
+        let ip = loopback_for(attempt);
+        match TlsFront::start_on(&identity, SocketAddr::from((ip, 5000)), registry.addr()).await {
+            Ok(front) => {
+                return Ok(WorldRegistry {
+                    host,
+                    auth: AuthModeSpec::Bearer,
+                    registry,
+                    front,
+                    auth_host: None,
+                    rejects_secret_types: Vec::new(),
+                })
+            }
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error
+        .map(WorldError::Front)
+        .unwrap_or_else(|| WorldError::Invalid("no free loopback address for port 5000".into())))
+}
+
+/// A loopback address (127.x.y.z, never 127.0.0.1) for the internal registry's port 5000,
+/// different for each world of this process and each retry.
+fn loopback_for(attempt: u32) -> [u8; 4] {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed)
+        .wrapping_add(std::process::id().wrapping_mul(7919))
+        .wrapping_add(attempt.wrapping_mul(104_729));
+    let [_, b, c, d] = n.to_be_bytes();
+    [127, b.max(1) % 255, c, d.clamp(1, 254)]
+}
 
 /// Which registries to start, with catalogue defaults filled in.
 fn registry_plan(spec: &WorldSpec) -> Result<Vec<RegistryPlan>, WorldError> {
@@ -279,12 +495,14 @@ fn registry_plan(spec: &WorldSpec) -> Result<Vec<RegistryPlan>, WorldError> {
             for host in catalogue::DEFAULT_REGISTRIES {
                 let d = catalogue::defaults_for(host)
                     .ok_or_else(|| WorldError::Invalid(format!("no defaults for {host}")))?;
-                plan.push((
-                    host.to_string(),
-                    d.auth,
-                    d.images,
-                    d.unauthenticated_message,
-                ));
+                plan.push(RegistryPlan {
+                    host: host.to_string(),
+                    auth: d.auth,
+                    images: d.images,
+                    message: d.unauthenticated_message,
+                    auth_host: None,
+                    rejects_secret_types: d.rejects_secret_types,
+                });
             }
         }
         Some(registries) => {
@@ -299,8 +517,26 @@ fn registry_plan(spec: &WorldSpec) -> Result<Vec<RegistryPlan>, WorldError> {
                     (None, Some(d)) => d.images.clone(),
                     (None, None) => Vec::new(),
                 };
-                let message = d.and_then(|d| d.unauthenticated_message);
-                plan.push((r.host.clone(), auth, images, message));
+                let message = d.as_ref().and_then(|d| d.unauthenticated_message);
+                let auth_host = match auth {
+                    AuthModeSpec::Delegated => {
+                        Some(r.auth_host.clone().unwrap_or_else(|| spec.sso.host.clone()))
+                    }
+                    _ => None,
+                };
+                let rejects_secret_types = r
+                    .rejects_secret_types
+                    .clone()
+                    .or_else(|| d.as_ref().map(|d| d.rejects_secret_types.clone()))
+                    .unwrap_or_default();
+                plan.push(RegistryPlan {
+                    host: r.host.clone(),
+                    auth,
+                    images,
+                    message,
+                    auth_host,
+                    rejects_secret_types,
+                });
             }
         }
     }

@@ -181,7 +181,7 @@ fn scope_param(access: &[Access]) -> String {
 
 /// Go's `%q` for the strings a challenge holds: double quotes, with `"` and `\`
 /// escaped and control characters written as escapes.
-fn go_quote(s: &str) -> String {
+pub(crate) fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

@@ -3,7 +3,8 @@
 //! Plain HTTP/1.1 and h2c on 127.0.0.1 (a [`TlsFront`](crate::TlsFront) adds TLS).
 //! It serves `/v2/`, manifests by tag and digest, blobs, tags lists and the catalog,
 //! GET and HEAD, with distribution's headers, error codes and bodies, and bearer
-//! token authorisation like distribution's token access controller. Content is real
+//! token authorisation like distribution's token access controller (or like
+//! OpenShift's integrated registry, [`AuthMode::OpenShift`]). Content is real
 //! and deterministic: gzip'd tar layers, image configs whose `diff_ids` match, Docker
 //! schema 2 or OCI manifests, and OCI indexes for multi-arch images.
 //!
@@ -29,6 +30,7 @@ mod body;
 mod content;
 mod errors;
 mod names;
+mod openshift;
 mod routes;
 
 use std::collections::HashSet;
@@ -53,6 +55,46 @@ pub use content::{
 
 use auth::BearerController;
 use content::Store;
+use openshift::OpenShiftController;
+
+/// Who a token belongs to, as the authorizer decides.
+///
+/// [`AuthMode::OpenShift`] asks it what OpenShift's registry asks the API server: a
+/// SelfSubjectReview for the token, then a SubjectAccessReview for `get` on
+/// `imagestreams/layers` in the repository's project. Requests without a token (or
+/// with the token endpoint's `anonymous` token) are asked about as
+/// `system:anonymous`.
+///
+/// ```
+/// use regharness_mocks::PullAuthorizer;
+///
+/// /// One service account per project, each pulling only from its own project.
+/// struct OwnProjectOnly;
+///
+/// impl PullAuthorizer for OwnProjectOnly {
+///     fn authenticate(&self, token: &str) -> Option<String> {
+///         let project = token.strip_prefix("sha256~token-of-")?;
+///         Some(format!("system:serviceaccount:{project}:default"))
+///     }
+///
+///     fn may_pull(&self, subject: &str, namespace: &str) -> bool {
+///         subject.strip_prefix("system:serviceaccount:")
+///             .and_then(|rest| rest.split_once(':'))
+///             .is_some_and(|(project, _)| project == namespace)
+///     }
+/// }
+///
+/// let authorizer = OwnProjectOnly;
+/// let subject = authorizer.authenticate("sha256~token-of-project-a").unwrap();
+/// assert!(authorizer.may_pull(&subject, "project-a"));
+/// assert!(!authorizer.may_pull(&subject, "project-b"));
+/// ```
+pub trait PullAuthorizer: Send + Sync + 'static {
+    /// The subject (e.g. `system:serviceaccount:project-a:default`) an OpenShift token authenticates as, or None when the token is unknown.
+    fn authenticate(&self, token: &str) -> Option<String>;
+    /// Whether `subject` may pull from `namespace` (the first path component of the repository, e.g. `project-b` of `project-b/app`).
+    fn may_pull(&self, subject: &str, namespace: &str) -> bool;
+}
 
 /// How the registry decides who may read.
 #[derive(Clone)]
@@ -71,6 +113,47 @@ pub enum AuthMode {
         /// Checks signature, issuer, audience and validity window.
         verifier: TokenVerifier,
     },
+    /// OpenShift's integrated registry
+    /// (`image-registry.openshift-image-registry.svc:5000`): OpenShift tokens, as the
+    /// bearer token or the Basic password, checked against the cluster's RBAC.
+    ///
+    /// - No credentials: `401 UNAUTHORIZED` "authentication required", challenged
+    ///   with `Bearer realm="https://HOST/openshift/token"` (no `service`), where HOST
+    ///   is the `Host` the request named (else the builder's host, which may carry a
+    ///   port).
+    /// - `GET /openshift/token` (any path under it): with Basic credentials whose
+    ///   password `authenticate`s, `200 {"access_token":T,"token":T}` with T that
+    ///   password; without an `Authorization` header, the token `anonymous`; with
+    ///   other credentials, `401` and an empty body.
+    /// - A token that does not authenticate (even on `/v2/`), or a pull `may_pull`
+    ///   refuses: `401 UNAUTHORIZED` "authentication required" with the access
+    ///   records as detail, challenged with `Basic realm=openshift,error="access
+    ///   denied"`; clients report `unauthorized: authentication required`.
+    /// - A Basic header that does not decode, or an empty password:
+    ///   `Basic realm=openshift,error="failed to decode credentials"`.
+    /// - A repository name that is not `<project>/<name>`, for a caller whose token
+    ///   is good: a bare `400`. Push, delete and the catalog are refused (`access
+    ///   denied`): the mock grants no such rights.
+    ///
+    /// Differences: the registry does not advertise
+    /// `X-Registry-Supports-Signatures` (the signature extension API is not served),
+    /// and there is no pull-through.
+    ///
+    /// ```no_run
+    /// # async fn demo(authorizer: std::sync::Arc<dyn regharness_mocks::PullAuthorizer>)
+    /// # -> Result<(), Box<dyn std::error::Error>> {
+    /// use regharness_mocks::{AuthMode, ImageSpec, MockRegistry};
+    /// let registry = MockRegistry::builder("image-registry.openshift-image-registry.svc:5000")
+    ///     .auth(AuthMode::OpenShift { authorizer })
+    ///     .image(ImageSpec::docker("project-b/app", "latest"))
+    ///     .start()
+    ///     .await?;
+    /// # drop(registry); Ok(()) }
+    /// ```
+    OpenShift {
+        /// Authenticates tokens and decides pulls.
+        authorizer: Arc<dyn PullAuthorizer>,
+    },
 }
 
 impl fmt::Debug for AuthMode {
@@ -82,6 +165,7 @@ impl fmt::Debug for AuthMode {
                 .field("realm", realm)
                 .field("service", service)
                 .finish_non_exhaustive(),
+            Self::OpenShift { .. } => f.debug_struct("OpenShift").finish_non_exhaustive(),
         }
     }
 }
@@ -274,21 +358,32 @@ impl MockRegistry {
         let store = tokio::task::spawn_blocking(move || Store::build(&images))
             .await
             .map_err(|e| RegistryError::Content(e.to_string()))??;
-        let bearer = match self.auth {
-            AuthMode::Anonymous => None,
+        let (bearer, openshift) = match self.auth {
+            AuthMode::Anonymous => (None, None),
             AuthMode::Bearer {
                 realm,
                 service,
                 verifier,
-            } => Some(BearerController {
-                realm,
-                service,
-                verifier,
-            }),
+            } => (
+                Some(BearerController {
+                    realm,
+                    service,
+                    verifier,
+                }),
+                None,
+            ),
+            AuthMode::OpenShift { authorizer } => (
+                None,
+                Some(OpenShiftController {
+                    host: self.host.clone(),
+                    authorizer,
+                }),
+            ),
         };
         let shared = Arc::new(routes::Shared {
             store,
             bearer,
+            openshift,
             unauthorized_message: self.unauthenticated_message,
             denied,
             blob_redirect,

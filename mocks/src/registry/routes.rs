@@ -17,6 +17,7 @@ use super::body::RegistryBody;
 use super::content::{Repository, Store, OCI_INDEX, OCI_MANIFEST};
 use super::errors::{go_json, ErrorCode, RegistryErrorEntry};
 use super::names::{valid_tag, validate_digest, validate_name};
+use super::openshift::{OpenShiftController, OpenShiftRefusal, TokenAnswer, TOKEN_PATH};
 use super::{AuthorizationKind, RequestRecord};
 
 /// distribution's `blobCacheControlMaxAge`: 365 days.
@@ -29,6 +30,7 @@ const CATALOG_MAX_ENTRIES: usize = 1000;
 pub(crate) struct Shared {
     pub(crate) store: Store,
     pub(crate) bearer: Option<BearerController>,
+    pub(crate) openshift: Option<OpenShiftController>,
     pub(crate) unauthorized_message: Option<String>,
     pub(crate) denied: HashSet<String>,
     pub(crate) blob_redirect: Option<String>,
@@ -201,11 +203,7 @@ pub(crate) fn handle<B>(shared: &Shared, req: &Request<B>) -> Response<RegistryB
         method: req.method().to_string(),
         path: req.uri().path().to_string(),
         query: req.uri().query().map(str::to_string),
-        host: req
-            .headers()
-            .get(header::HOST)
-            .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
-            .or_else(|| req.uri().authority().map(|a| a.to_string())),
+        host: request_host(req),
         status: response.status().as_u16(),
         authorization: authorization_kind(req.headers()),
     };
@@ -221,6 +219,14 @@ pub(crate) fn handle<B>(shared: &Shared, req: &Request<B>) -> Response<RegistryB
         .unwrap_or_else(|e| e.into_inner())
         .push(record);
     response
+}
+
+/// The `Host` header, or the HTTP/2 authority: the virtual host the client asked for.
+fn request_host<B>(req: &Request<B>) -> Option<String> {
+    req.headers()
+        .get(header::HOST)
+        .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
 }
 
 fn authorization_kind(headers: &HeaderMap) -> AuthorizationKind {
@@ -244,6 +250,15 @@ fn route<B>(shared: &Shared, req: &Request<B>) -> Reply {
         return Reply::not_found();
     };
     let method = req.method();
+    if let Some(openshift) = &shared.openshift {
+        // gorilla's `PathPrefix`, registered for GET only.
+        if path.starts_with(TOKEN_PATH) {
+            if method != Method::GET {
+                return Reply::new(StatusCode::METHOD_NOT_ALLOWED, Bytes::new());
+            }
+            return openshift_token(openshift, req);
+        }
+    }
     let route = parse_route(&path);
 
     // Syntax checks that come before authorisation.
@@ -277,6 +292,20 @@ fn route<B>(shared: &Shared, req: &Request<B>) -> Reply {
     if let Some(bearer) = &shared.bearer {
         if let Err(refusal) = bearer.authorize(req.headers(), &access) {
             return unauthorized(shared, bearer, &access, &refusal);
+        }
+    }
+    if let Some(openshift) = &shared.openshift {
+        match openshift.authorize(req.headers(), &access) {
+            Ok(subject) => {
+                tracing::debug!(
+                    subject = subject.as_deref().unwrap_or("anonymous"),
+                    "registry authorised"
+                );
+            }
+            Err(refusal) => {
+                let host = request_host(req);
+                return openshift_refused(shared, openshift, host.as_deref(), &access, &refusal);
+            }
         }
     }
     if let Some(name) = name {
@@ -347,6 +376,45 @@ fn unauthorized(
         entry = entry.message(message.clone());
     }
     Reply::error(entry).header(header::WWW_AUTHENTICATE, &bearer.challenge(access, refusal))
+}
+
+/// distribution's `App.authorized` for the OpenShift access controller: a challenge
+/// gives `401 UNAUTHORIZED`, anything else a bare 400.
+fn openshift_refused(
+    shared: &Shared,
+    openshift: &OpenShiftController,
+    host: Option<&str>,
+    access: &[Access],
+    refusal: &OpenShiftRefusal,
+) -> Reply {
+    let Some(challenge) = openshift.challenge(host, refusal) else {
+        if let OpenShiftRefusal::BadRequest(reason) = refusal {
+            tracing::debug!(%reason, "registry refused a request");
+        }
+        return Reply::new(StatusCode::BAD_REQUEST, Bytes::new());
+    };
+    let mut entry = RegistryErrorEntry::new(ErrorCode::Unauthorized).detail(access_detail(access));
+    if let Some(message) = &shared.unauthorized_message {
+        entry = entry.message(message.clone());
+    }
+    Reply::error(entry).header(header::WWW_AUTHENTICATE, &challenge)
+}
+
+/// OpenShift's `/openshift/token` (`tokenHandler`): the OpenShift token itself, once
+/// it authenticates.
+fn openshift_token<B>(openshift: &OpenShiftController, req: &Request<B>) -> Reply {
+    match openshift.token(req.headers(), req.uri().query()) {
+        TokenAnswer::Token(token) => Reply::json(
+            StatusCode::OK,
+            go_json(&json!({ "access_token": token, "token": token })),
+        ),
+        TokenAnswer::Unauthorized => Reply::new(StatusCode::UNAUTHORIZED, Bytes::new())
+            .header(header::CONTENT_TYPE, "application/json"),
+        TokenAnswer::Error(details) => Reply::json(
+            StatusCode::UNAUTHORIZED,
+            go_json(&json!({ "details": details })),
+        ),
+    }
 }
 
 /// Media types the `Accept` headers name (parameters and `q` ignored, like distribution).
