@@ -47,6 +47,9 @@ pub struct StepReport {
     pub status: Option<u16>,
     /// One line.
     pub message: String,
+    /// What exactly was seen, in one sentence (failed steps only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// What the diagnosis means and what to do (failed steps only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remediation: Option<String>,
@@ -142,6 +145,8 @@ pub async fn run_scenario(scenario: &Scenario) -> ScenarioReport {
             diagnosis: result.diagnosis.class,
             status: result.status,
             message: secrets.redact(&result.message),
+            detail: (result.outcome == Outcome::Failed)
+                .then(|| secrets.redact(&result.diagnosis.detail)),
             remediation: (result.outcome == Outcome::Failed)
                 .then(|| result.diagnosis.class.remediation().to_string()),
             duration_ms: elapsed_ms(step_started),
@@ -362,6 +367,9 @@ fn snapshot_step(
         step.insert("status".into(), json!(s));
     }
     step.insert("message".into(), json!(report.message));
+    if let Some(detail) = &report.detail {
+        step.insert("detail".into(), json!(detail));
+    }
     if let Some(findings) = &result.findings {
         step.insert("findings".into(), json!(findings));
     }

@@ -40,6 +40,9 @@ pub fn scenario_line(r: &ScenarioReport, verbose: bool) -> String {
                 s.status.map(|c| format!(", HTTP {c}")).unwrap_or_default(),
                 s.message
             );
+            if let Some(detail) = s.detail.as_deref().filter(|d| !d.is_empty()) {
+                let _ = write!(out, "\n        why: {detail}");
+            }
             if !s.unmet.is_empty() {
                 if let Some(rem) = &s.remediation {
                     let _ = write!(out, "\n        remediation: {rem}");
