@@ -457,14 +457,12 @@ pub fn step_name(index: usize, step: &StepSpec) -> String {
         StepAction::RegenerateToken(a) | StepAction::DeleteAccount(a) => a.account.clone(),
         StepAction::AdvanceClock(c) => format!("{} s", c.seconds),
         StepAction::CreateSecret(c) => format!("{}/{}", c.namespace, c.name),
-        StepAction::LinkSecret(l) => format!(
-            "{} {} -n {}",
-            l.service_account, l.secret, l.namespace
-        ),
-        StepAction::UnlinkSecret(l) => format!(
-            "{} {} -n {}",
-            l.service_account, l.secret, l.namespace
-        ),
+        StepAction::LinkSecret(l) => {
+            format!("{} {} -n {}", l.service_account, l.secret, l.namespace)
+        }
+        StepAction::UnlinkSecret(l) => {
+            format!("{} {} -n {}", l.service_account, l.secret, l.namespace)
+        }
         StepAction::AddRoleToUser(a) | StepAction::AddRoleToGroup(a) => format!(
             "{} {} -n {}",
             a.role,

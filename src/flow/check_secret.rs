@@ -19,9 +19,10 @@ pub fn run(ctx: &FlowContext<'_>, spec: &CheckPullSecretSpec) -> StepResult {
     };
     let (name, text) = match (&spec.secret, &spec.auth_file, &spec.content) {
         (Some(secret), None, None) => {
-            let found = ctx.world.cluster().with_namespace(&spec.namespace, |ns| {
-                ns.secrets.get(secret).cloned()
-            });
+            let found = ctx
+                .world
+                .cluster()
+                .with_namespace(&spec.namespace, |ns| ns.secrets.get(secret).cloned());
             let Some(found) = found else {
                 return StepResult::failed(
                     Diagnosis::new(

@@ -104,7 +104,9 @@ pub fn create_secret(ctx: &FlowContext<'_>, spec: &CreateSecretSpec) -> StepResu
         return refused(format!("error: failed to create secret {e}"));
     }
     let mut result = StepResult::ok(format!("secret/{} created", spec.name));
-    result.files.push(object_file(&spec.namespace, "secret", &spec.name, &secret));
+    result
+        .files
+        .push(object_file(&spec.namespace, "secret", &spec.name, &secret));
     result
 }
 
@@ -136,10 +138,7 @@ pub fn link_secret(ctx: &FlowContext<'_>, spec: &LinkSecretSpec) -> StepResult {
     let link_for = spec.link_for.unwrap_or(objects::LinkFor::Mount);
     let outcome = ctx.world.cluster().with_namespace(&spec.namespace, |ns| {
         if !ns.secrets.contains_key(&spec.secret) {
-            return Err(format!(
-                "error: secrets \"{}\" not found",
-                spec.secret
-            ));
+            return Err(format!("error: secrets \"{}\" not found", spec.secret));
         }
         let sa = ns
             .service_accounts
@@ -252,9 +251,12 @@ pub fn add_role(ctx: &FlowContext<'_>, spec: &AddRoleSpec, group: bool) -> StepR
     };
     let name = change.binding.metadata.name.clone().unwrap_or_default();
     let mut result = StepResult::ok(message);
-    result
-        .files
-        .push(object_file(&spec.namespace, "rolebinding", &name, &change.binding));
+    result.files.push(object_file(
+        &spec.namespace,
+        "rolebinding",
+        &name,
+        &change.binding,
+    ));
     result
 }
 
@@ -279,7 +281,10 @@ pub fn set_build_secret(ctx: &FlowContext<'_>, spec: &SetBuildSecretSpec) -> Ste
     if let Some(e) = missing {
         return refused(e);
     }
-    let mut result = StepResult::ok(format!("buildconfig.build.openshift.io/{} updated", spec.build_config));
+    let mut result = StepResult::ok(format!(
+        "buildconfig.build.openshift.io/{} updated",
+        spec.build_config
+    ));
     result.files.push(GeneratedFile {
         path: format!("{}/buildconfig/{}", spec.namespace, spec.build_config),
         content: serde_json::to_string_pretty(&fragment).unwrap_or_default(),
@@ -289,7 +294,12 @@ pub fn set_build_secret(ctx: &FlowContext<'_>, spec: &SetBuildSecretSpec) -> Ste
 
 /// An object as a generated file: kubectl's JSON, with each secret `data` value
 /// decoded (and parsed when it is JSON) so that the snapshot can show and redact it.
-pub fn object_file<T: Serialize>(namespace: &str, kind: &str, name: &str, object: &T) -> GeneratedFile {
+pub fn object_file<T: Serialize>(
+    namespace: &str,
+    kind: &str,
+    name: &str,
+    object: &T,
+) -> GeneratedFile {
     let text = printer::to_kubectl_json(object).unwrap_or_default();
     let mut value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     decode_secret_data(&mut value);

@@ -72,7 +72,10 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PodPullSpec) -> StepResult {
                 ),
                 None => ignored.push((
                     name.clone(),
-                    secret.type_.clone().unwrap_or_else(|| objects::TYPE_OPAQUE.into()),
+                    secret
+                        .type_
+                        .clone()
+                        .unwrap_or_else(|| objects::TYPE_OPAQUE.into()),
                 )),
             }
         }
@@ -80,7 +83,9 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PodPullSpec) -> StepResult {
     let keyring = UnionKeyring(vec![pod_keyring, cluster.global_keyring()]);
     let candidates = keyring.lookup(&format!("{}/{}", image.registry, image.repository));
     for c in &candidates {
-        ctx.world.secrets().add_credentials(&c.username, &c.password);
+        ctx.world
+            .secrets()
+            .add_credentials(&c.username, &c.password);
     }
     let registry = ctx.world.registry(&image.registry);
     let rejected_types: Vec<String> = registry
@@ -308,9 +313,14 @@ fn explain(
             );
         }
     }
-    if image.registry == cluster::INTERNAL_REGISTRY || image.registry == cluster::INTERNAL_REGISTRY_FQDN {
+    if image.registry == cluster::INTERNAL_REGISTRY
+        || image.registry == cluster::INTERNAL_REGISTRY_FQDN
+    {
         let project = image.repository.split('/').next().unwrap_or("");
-        if presented && project != spec.namespace && failures.iter().any(|(_, _, f)| auth_failure(f)) {
+        if presented
+            && project != spec.namespace
+            && failures.iter().any(|(_, _, f)| auth_failure(f))
+        {
             return (
                 Some(DiagnosisClass::ImagePullerRoleMissing),
                 format!(
@@ -356,13 +366,13 @@ fn explain(
         );
     }
     let Some((name, _)) = matching.first() else {
-        return (
-            None,
-            pod.notes.first().cloned().unwrap_or_default(),
-        );
+        return (None, pod.notes.first().cloned().unwrap_or_default());
     };
     if let Some(note) = pod.notes.iter().find(|n| n.contains(name.as_str())) {
-        return (Some(DiagnosisClass::SecretNotLinked), format!("{note}: oc secrets link {} {name}", pod.service_account));
+        return (
+            Some(DiagnosisClass::SecretNotLinked),
+            format!("{note}: oc secrets link {} {name}", pod.service_account),
+        );
     }
     let own = ns.service_accounts.get(&pod.service_account);
     let mountable_only = own.is_some_and(|sa| {

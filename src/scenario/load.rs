@@ -203,7 +203,8 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
             crate::world::image_spec(&image.0)
                 .map_err(|e| here(format!("registry {}: {e}", r.host)))?;
         }
-        if r.auth_host.is_some() && r.auth != Some(crate::scenario::model::AuthModeSpec::Delegated) {
+        if r.auth_host.is_some() && r.auth != Some(crate::scenario::model::AuthModeSpec::Delegated)
+        {
             return Err(here(format!(
                 "registry {}: `auth_host` needs `auth: delegated`",
                 r.host
@@ -247,7 +248,10 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
         if let Some(p) = problem {
             return Err(at(
                 &entry.referenced,
-                format!("world.cluster.global_pull_secret {}: {p}", entry.value.server),
+                format!(
+                    "world.cluster.global_pull_secret {}: {p}",
+                    entry.value.server
+                ),
             ));
         }
     }
@@ -387,7 +391,10 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
         if step.value.expect.findings.is_some()
             && !matches!(step.value.action, StepAction::CheckPullSecret(_))
         {
-            return Err(invalid(step, format!("step {n}: expect.findings is only for check-pull-secret steps")));
+            return Err(invalid(
+                step,
+                format!("step {n}: expect.findings is only for check-pull-secret steps"),
+            ));
         }
         let e = &step.value.expect;
         if e.outcome == Outcome::Ok && e.diagnosis.is_some_and(|d| d != DiagnosisClass::Ok) {
@@ -469,6 +476,65 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("scenarios/x.yaml:4:"), "{e}");
+    }
+
+    #[rstest::rstest]
+    #[case::both_secret_kinds(
+        "  - token: {}\n  - create-secret: {name: s, generic: {from_file: [{key: .dockercfg, content: '{}'}]}, docker-registry: {server: r, credentials: {username: u, password: p}}}\n",
+        4,
+        "exactly one of `docker-registry` or `generic`"
+    )]
+    #[case::from_file_without_source(
+        "  - create-secret: {name: s, generic: {from_file: [{key: .dockercfg}]}}\n",
+        3,
+        "exactly one of `auth_file` or `content`"
+    )]
+    #[case::role_to_user_with_group(
+        "  - add-role-to-user: {role: system:image-puller, group: g, namespace: b}\n",
+        3,
+        "needs `user`"
+    )]
+    #[case::pod_pull_of_unknown_registry(
+        "  - pod-pull: {image: image-registry.openshift-image-registry.svc:5000/b/app:latest}\n",
+        3,
+        "not in the world"
+    )]
+    #[case::check_with_two_sources(
+        "  - check-pull-secret: {secret: s, content: x}\n",
+        3,
+        "exactly one of `secret`, `auth_file` or `content`"
+    )]
+    #[case::findings_on_another_step(
+        "  - token: {}\n    expect: {findings: []}\n",
+        3,
+        "only for check-pull-secret"
+    )]
+    #[case::unknown_link_for(
+        "  - link-secret: {service_account: default, secret: s, for: pulls}\n",
+        3,
+        "pulls"
+    )]
+    fn cluster_steps_are_validated_at_their_line(
+        #[case] steps: &str,
+        #[case] line: u32,
+        #[case] wanted: &str,
+    ) {
+        let e = load(&format!("description: d\nsteps:\n{steps}"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with(&format!("scenarios/x.yaml:{line}:")), "{e}");
+        assert!(e.contains(wanted), "{e}");
+    }
+
+    #[test]
+    fn the_internal_registry_needs_project_scoped_images() {
+        let e = load(
+            "description: d\nworld:\n  cluster:\n    internal_registry:\n      images: [app:latest]\nsteps:\n  - token: {}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("scenarios/x.yaml:5:"), "{e}");
+        assert!(e.contains("PROJECT/STREAM:TAG"), "{e}");
     }
 
     #[test]

@@ -326,7 +326,11 @@ impl<'de> Deserialize<'de> for StepSpec {
         impl<'de> Visitor<'de> for StepVisitor {
             type Value = StepSpec;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                write!(f, "a step: a mapping with one action key ({}) and optional `name` and `expect`", ACTIONS.join(", "))
+                write!(
+                    f,
+                    "a step: a mapping with one action key ({}) and optional `name` and `expect`",
+                    ACTIONS.join(", ")
+                )
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut name = None;

@@ -138,9 +138,10 @@ impl Cluster {
             let token = self.service_account_token(name, sa_name);
             self.secrets.add(token.clone());
             self.secrets.add_credentials("serviceaccount", &token);
-            state
-                .tokens
-                .insert(token.clone(), format!("system:serviceaccount:{name}:{sa_name}"));
+            state.tokens.insert(
+                token.clone(),
+                format!("system:serviceaccount:{name}:{sa_name}"),
+            );
             let secret_name = format!("{sa_name}-dockercfg-{}", name_suffix(name, sa_name));
             let mut entries = serde_json::Map::new();
             for host in [INTERNAL_REGISTRY, INTERNAL_REGISTRY_FQDN] {
@@ -162,7 +163,10 @@ impl Cluster {
                 &[(objects::DOCKERCFG_KEY.to_string(), payload)],
                 Some(objects::TYPE_DOCKERCFG),
             ) {
-                let annotations = secret.metadata.annotations.get_or_insert_with(BTreeMap::new);
+                let annotations = secret
+                    .metadata
+                    .annotations
+                    .get_or_insert_with(BTreeMap::new);
                 annotations.insert(
                     "kubernetes.io/service-account.name".into(),
                     sa_name.to_string(),
@@ -275,7 +279,9 @@ impl PullAuthorizer for Cluster {
             .strip_prefix("system:serviceaccount:")
             .and_then(|rest| rest.split_once(':'))
         {
-            Some((sa_namespace, sa_name)) => Cluster::may_pull(self, sa_namespace, sa_name, namespace),
+            Some((sa_namespace, sa_name)) => {
+                Cluster::may_pull(self, sa_namespace, sa_name, namespace)
+            }
             None => false,
         }
     }
@@ -285,14 +291,20 @@ impl PullAuthorizer for Cluster {
 /// type `kubernetes.io/dockerconfigjson` with `.dockerconfigjson`, or
 /// `kubernetes.io/dockercfg` with `.dockercfg` (kubernetes `MakeDockerKeyring`).
 pub fn pull_secret_config(secret: &Secret) -> Option<(DockerConfig, String)> {
-    let secret_type = secret.type_.clone().unwrap_or_else(|| objects::TYPE_OPAQUE.into());
+    let secret_type = secret
+        .type_
+        .clone()
+        .unwrap_or_else(|| objects::TYPE_OPAQUE.into());
     let data = secret.data.as_ref()?;
     let (key, format) = match secret_type.as_str() {
         objects::TYPE_DOCKERCONFIGJSON => (
             objects::DOCKERCONFIGJSON_KEY,
             docker_config::ConfigFormat::DockerConfigJson,
         ),
-        objects::TYPE_DOCKERCFG => (objects::DOCKERCFG_KEY, docker_config::ConfigFormat::Dockercfg),
+        objects::TYPE_DOCKERCFG => (
+            objects::DOCKERCFG_KEY,
+            docker_config::ConfigFormat::Dockercfg,
+        ),
         _ => return None,
     };
     let bytes = data.get(key)?;
@@ -306,8 +318,14 @@ pub fn pull_secret_config(secret: &Secret) -> Option<(DockerConfig, String)> {
 pub fn any_docker_config(secret: &Secret) -> Option<DockerConfig> {
     let data = secret.data.as_ref()?;
     [
-        (objects::DOCKERCONFIGJSON_KEY, docker_config::ConfigFormat::DockerConfigJson),
-        (objects::DOCKERCFG_KEY, docker_config::ConfigFormat::Dockercfg),
+        (
+            objects::DOCKERCONFIGJSON_KEY,
+            docker_config::ConfigFormat::DockerConfigJson,
+        ),
+        (
+            objects::DOCKERCFG_KEY,
+            docker_config::ConfigFormat::Dockercfg,
+        ),
     ]
     .into_iter()
     .find_map(|(key, format)| {

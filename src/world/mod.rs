@@ -201,10 +201,7 @@ impl World {
             Some(internal) => {
                 let registry =
                     start_internal_registry(&ca, &cluster, &internal.value.images).await?;
-                for name in [
-                    cluster::INTERNAL_REGISTRY,
-                    cluster::INTERNAL_REGISTRY_FQDN,
-                ] {
+                for name in [cluster::INTERNAL_REGISTRY, cluster::INTERNAL_REGISTRY_FQDN] {
                     let host = name.split(':').next().unwrap_or(name);
                     hosts.insert(host.to_string(), registry.front.addr());
                 }
@@ -231,8 +228,12 @@ impl World {
             internal_registry,
         };
         if !spec.cluster.global_pull_secret.is_empty() {
-            let entries: Vec<&DockerRegistrySpec> =
-                spec.cluster.global_pull_secret.iter().map(|e| &e.value).collect();
+            let entries: Vec<&DockerRegistrySpec> = spec
+                .cluster
+                .global_pull_secret
+                .iter()
+                .map(|e| &e.value)
+                .collect();
             let secret = world.global_pull_secret(&entries)?;
             world.cluster.set_global_pull_secret(secret);
         }
@@ -241,13 +242,17 @@ impl World {
 
     /// `openshift-config/pull-secret` as the installer writes it: one
     /// `kubernetes.io/dockerconfigjson` secret whose entries hold `auth` and `email`.
-    fn global_pull_secret(&self, entries: &[&DockerRegistrySpec]) -> Result<k8s_openapi::api::core::v1::Secret, WorldError> {
+    fn global_pull_secret(
+        &self,
+        entries: &[&DockerRegistrySpec],
+    ) -> Result<k8s_openapi::api::core::v1::Secret, WorldError> {
         use base64::Engine;
         let mut auths = serde_json::Map::new();
         for entry in entries {
-            let (username, password) = self
-                .resolve_credentials(&entry.credentials)
-                .map_err(|e| WorldError::Invalid(format!("global_pull_secret {}: {e}", entry.server)))?;
+            let (username, password) =
+                self.resolve_credentials(&entry.credentials).map_err(|e| {
+                    WorldError::Invalid(format!("global_pull_secret {}: {e}", entry.server))
+                })?;
             let mut value = serde_json::Map::new();
             value.insert(
                 "auth".into(),
@@ -260,11 +265,16 @@ impl World {
             }
             auths.insert(entry.server.clone(), serde_json::Value::Object(value));
         }
-        let payload = serde_json::json!({ "auths": auths }).to_string().into_bytes();
+        let payload = serde_json::json!({ "auths": auths })
+            .to_string()
+            .into_bytes();
         crate::cluster::objects::create_secret_generic(
             cluster::GLOBAL_PULL_SECRET.1,
             Some(cluster::GLOBAL_PULL_SECRET.0),
-            &[(crate::cluster::objects::DOCKERCONFIGJSON_KEY.to_string(), payload)],
+            &[(
+                crate::cluster::objects::DOCKERCONFIGJSON_KEY.to_string(),
+                payload,
+            )],
             Some(crate::cluster::objects::TYPE_DOCKERCONFIGJSON),
         )
         .map_err(|e| WorldError::Invalid(format!("global_pull_secret: {e}")))
@@ -480,7 +490,8 @@ async fn start_internal_registry(
 fn loopback_for(attempt: u32) -> [u8; 4] {
     use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed)
+    let n = NEXT
+        .fetch_add(1, Ordering::Relaxed)
         .wrapping_add(std::process::id().wrapping_mul(7919))
         .wrapping_add(attempt.wrapping_mul(104_729));
     let [_, b, c, d] = n.to_be_bytes();
