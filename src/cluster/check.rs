@@ -260,16 +260,28 @@ pub fn check_pull_secret(
         ));
     }
     if start.starts_with('{') || start.starts_with('[') {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            unreadable(
-                e.line() as u64,
-                e.column() as u64,
-                format!(
-                    "invalid JSON: {}; expected {EXPECTED_INPUT}",
-                    docker_config::without_position(&e)
-                ),
-            )
-        })?;
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                // A YAML flow mapping (`{kind: Secret, ...}`) is not JSON but is a Secret.
+                if let Ok(
+                    doc @ SecretDoc {
+                        wrong_kind: None, ..
+                    },
+                ) = serde_saphyr::from_str::<SecretDoc>(text)
+                {
+                    return Ok(check_secret(doc, images));
+                }
+                return Err(unreadable(
+                    e.line() as u64,
+                    e.column() as u64,
+                    format!(
+                        "invalid JSON: {}; expected {EXPECTED_INPUT}",
+                        docker_config::without_position(&e)
+                    ),
+                ));
+            }
+        };
         let is_object = value
             .as_object()
             .is_some_and(|o| o.contains_key("kind") || o.contains_key("apiVersion"));
@@ -1618,6 +1630,17 @@ mod tests {
     }
 
     #[test]
+    fn a_yaml_flow_mapping_secret_is_read_as_yaml() {
+        let text = format!(
+            "{{kind: Secret, type: {JSON_TYPE}, stringData: {{{JSON_KEY}: '{}'}}}}",
+            auths(&good_entry("r.io"))
+        );
+        let r = check(&text, &["r.io/a"]);
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+        assert_eq!(r.matches[0].entry.as_deref(), Some("r.io"));
+    }
+
+    #[test]
     fn string_data_overrides_data() {
         let text = format!(
             "kind: Secret\ntype: {JSON_TYPE}\ndata:\n  {JSON_KEY}: {}\nstringData:\n  {JSON_KEY}: '{}'\n",
@@ -1706,6 +1729,7 @@ mod tests {
     #[case::json_secret_bad_data("{\"kind\": \"Secret\",\n \"data\": {\"a\": 5}}", 2)]
     #[case::entry_not_object("{\n\"r.io\": \"canary-pull-secret-password\"}", 2)]
     #[case::empty("  \n", 1)]
+    #[case::yaml_flow_not_a_secret("{kind: ConfigMap}", 1)]
     fn unreadable_input_is_located(#[case] text: &str, #[case] line: u64) {
         let e = check_pull_secret("f.yaml", text, &[]).unwrap_err();
         let CheckError::Unreadable {
