@@ -220,7 +220,9 @@ impl ConfigError {
 /// [`ConfigFormat::DockerConfigJson`]).
 pub fn parse(text: &str, expected: Option<ConfigFormat>) -> Result<DockerConfig, ConfigError> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        let (line, column) = (e.line(), e.column());
+        // serde_json reports column 0 at the start of a line (e.g. at EOF); positions are
+        // 1-based for people.
+        let (line, column) = (e.line().max(1), e.column().max(1));
         ConfigError::Syntax {
             line,
             column,
@@ -236,8 +238,8 @@ pub fn parse(text: &str, expected: Option<ConfigFormat>) -> Result<DockerConfig,
         .deserialize(&mut de)
         .and_then(|raw| de.end().map(|()| raw))
         .map_err(|e| ConfigError::Shape {
-            line: e.line(),
-            column: e.column(),
+            line: e.line().max(1),
+            column: e.column().max(1),
             message: without_position(&e),
         })?;
     Ok(DockerConfig {
