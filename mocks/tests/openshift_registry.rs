@@ -1,18 +1,19 @@
 //! End-to-end tests of `AuthMode::OpenShift`: the integrated registry's token endpoint,
 //! challenges and RBAC-decided pulls, over real HTTP (reqwest).
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use regharness_mocks::registry::AuthorizationKind;
 use regharness_mocks::{AuthMode, ImageSpec, MockRegistry, PullAuthorizer, RunningRegistry};
-use reqwest::header::HeaderMap;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::Method;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
+
+use common::{sha256, Got};
 
 const HOST: &str = "image-registry.openshift-image-registry.svc:5000";
 const FQDN: &str = "image-registry.openshift-image-registry.svc.cluster.local:5000";
@@ -89,19 +90,6 @@ async fn openshift(cluster: &Arc<Cluster>) -> RunningRegistry {
         .unwrap()
 }
 
-fn client() -> Client {
-    Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-fn sha256(data: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(data)))
-}
-
 fn basic(user: &str, password: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
 }
@@ -114,26 +102,12 @@ fn pull_detail(repo: &str) -> Value {
     json!([{ "Type": "repository", "Class": "", "Name": repo, "Action": "pull" }])
 }
 
-struct Got {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
+/// What the OpenShift registry's refusals look like.
+trait Refusal {
+    fn assert_unauthorized(&self, detail: Value, challenge: &str);
 }
 
-impl Got {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .unwrap_or_else(|| panic!("missing header {name}: {:?}", self.headers))
-            .to_str()
-            .unwrap()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
-    }
-
+impl Refusal for Got {
     fn assert_unauthorized(&self, detail: Value, challenge: &str) {
         assert_eq!(self.status, 401, "{}", String::from_utf8_lossy(&self.body));
         assert_eq!(self.header("content-type"), "application/json");
@@ -167,31 +141,14 @@ async fn send_as(
     path: &str,
     authorization: Option<&str>,
 ) -> Got {
-    let mut req = client()
-        .request(method, format!("{}{path}", reg.uri()))
-        .header("accept", MANIFEST_TYPES);
+    let mut headers = vec![("accept", MANIFEST_TYPES)];
     if let Some(host) = host {
-        req = req.header("host", host);
+        headers.push(("host", host));
     }
     if let Some(authorization) = authorization {
-        req = req.header("authorization", authorization);
+        headers.push(("authorization", authorization));
     }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp.bytes().await.unwrap().to_vec();
-    assert_eq!(
-        headers
-            .get("docker-distribution-api-version")
-            .map(|v| v.to_str().unwrap()),
-        Some("registry/2.0"),
-        "{path}"
-    );
-    Got {
-        status,
-        headers,
-        body,
-    }
+    common::send(reg, method, path, &headers).await
 }
 
 /// Pulls `repo:latest` (manifest, config and layers), checking every digest.

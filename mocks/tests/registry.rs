@@ -1,5 +1,7 @@
 //! End-to-end tests of the mock registry over real HTTP (reqwest and raw TCP).
 
+mod common;
+
 use std::io::Read;
 use std::time::Duration;
 
@@ -8,11 +10,12 @@ use regharness_mocks::{
     AuthMode, Clock, ImageSpec, MockRegistry, ResourceActions, RunningRegistry, SigningKey,
     TokenClaims, TokenVerifier,
 };
-use reqwest::header::{HeaderMap, ACCEPT};
-use reqwest::{Client, Method, StatusCode};
+use reqwest::header::ACCEPT;
+use reqwest::{Client, Method};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use common::{client, send, sha256, Got};
 
 const ALL_MANIFEST_TYPES: &str = "application/vnd.docker.distribution.manifest.v2+json, \
     application/vnd.docker.distribution.manifest.list.v2+json, \
@@ -21,19 +24,6 @@ const REALM: &str = "https://sso.redhat.com/auth/realms/rhcc/protocol/redhat-doc
 const SERVICE: &str = "docker-registry";
 const ISSUER: &str = "https://sso.redhat.com/auth/realms/rhcc";
 const RH_MESSAGE: &str = "Please login to the Red Hat Registry using your Customer Portal credentials. Further instructions can be found here: https://access.redhat.com/RegistryAuthentication";
-
-fn sha256(data: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(data)))
-}
-
-fn client() -> Client {
-    Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
 
 async fn anonymous() -> RunningRegistry {
     MockRegistry::builder("registry.access.redhat.com")
@@ -47,51 +37,6 @@ async fn anonymous() -> RunningRegistry {
         .start()
         .await
         .unwrap()
-}
-
-struct Got {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Got {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .unwrap_or_else(|| panic!("missing header {name}: {:?}", self.headers))
-            .to_str()
-            .unwrap()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("{e}: {}", String::from_utf8_lossy(&self.body));
-        })
-    }
-}
-
-async fn send(reg: &RunningRegistry, method: Method, path: &str, headers: &[(&str, &str)]) -> Got {
-    let mut req = client().request(method, format!("{}{path}", reg.uri()));
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp.bytes().await.unwrap().to_vec();
-    assert_eq!(
-        headers
-            .get("docker-distribution-api-version")
-            .map(|v| v.to_str().unwrap()),
-        Some("registry/2.0"),
-        "{path}"
-    );
-    Got {
-        status,
-        headers,
-        body,
-    }
 }
 
 async fn get(reg: &RunningRegistry, path: &str) -> Got {

@@ -30,7 +30,7 @@ use serde_saphyr::Spanned;
 
 use super::docker_config::{
     self, go_base64_decode, key_segment, reject_types, ConfigError, ConfigFormat, DockerConfig,
-    EntryProblem,
+    EntryProblem, StringSeed,
 };
 use super::keyring::{CredentialSource, DockerKeyring};
 
@@ -1062,7 +1062,7 @@ impl<'de> Visitor<'de> for DocVisitor {
                     }
                     kind = value.value.0;
                 }
-                "type" => doc.secret_type = map.next_value_seed(TextSeed { path: "type" })?,
+                "type" => doc.secret_type = map.next_value_seed(StringSeed::new("type"))?,
                 "metadata" => {
                     let (name, namespace) = map.next_value_seed(MetaSeed)?;
                     doc.name = name;
@@ -1093,47 +1093,7 @@ struct KindText(Option<String>);
 
 impl<'de> Deserialize<'de> for KindText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        TextSeed { path: "kind" }.deserialize(d).map(KindText)
-    }
-}
-
-/// A string scalar (or null).
-struct TextSeed {
-    path: &'static str,
-}
-
-impl TextSeed {
-    fn wrong<E: de::Error>(&self, found: &str) -> E {
-        E::custom(format!("{}: expected a string, found {found}", self.path))
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for TextSeed {
-    type Value = Option<String>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TextSeed {
-    type Value = Option<String>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    reject_types!(bool number seq map);
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
+        StringSeed::new("kind").deserialize(d).map(KindText)
     }
 }
 
@@ -1170,15 +1130,9 @@ impl<'de> Visitor<'de> for MetaSeed {
         let (mut name, mut namespace) = (None, None);
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "name" => {
-                    name = map.next_value_seed(TextSeed {
-                        path: "metadata.name",
-                    })?
-                }
+                "name" => name = map.next_value_seed(StringSeed::new("metadata.name"))?,
                 "namespace" => {
-                    namespace = map.next_value_seed(TextSeed {
-                        path: "metadata.namespace",
-                    })?
+                    namespace = map.next_value_seed(StringSeed::new("metadata.namespace"))?
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -1227,54 +1181,11 @@ impl<'de> Visitor<'de> for DataSeed {
         let mut out: Vec<(String, Option<String>)> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             let path = format!("{}{}", self.field, key_segment(&key));
-            let value = map.next_value_seed(ValueSeed { path })?;
+            let value = map.next_value_seed(StringSeed::with_hint(path, " (quote the value)"))?;
             out.retain(|(k, _)| k != &key);
             out.push((key, value));
         }
         Ok(out)
-    }
-}
-
-/// One `data` / `stringData` value.
-struct ValueSeed {
-    path: String,
-}
-
-impl ValueSeed {
-    fn wrong<E: de::Error>(&self, found: &str) -> E {
-        E::custom(format!(
-            "{}: expected a string, found {found} (quote the value)",
-            self.path
-        ))
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for ValueSeed {
-    type Value = Option<String>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ValueSeed {
-    type Value = Option<String>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    reject_types!(bool number seq map);
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
     }
 }
 

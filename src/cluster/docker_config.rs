@@ -630,7 +630,7 @@ impl<'de> Visitor<'de> for HeadersSeed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(header) = map.next_key::<String>()? {
             let path = format!("{:?}[{header:?}]", self.name);
-            map.next_value_seed(StringSeed { path })?;
+            map.next_value_seed(StringSeed::new(path))?;
         }
         Ok(())
     }
@@ -696,7 +696,7 @@ impl<'de> Visitor<'de> for EntrySeed {
             };
             let path = format!("{}.{field}", raw.path);
             // Go: `null` leaves the field as it was.
-            if let Some(value) = map.next_value_seed(StringSeed { path })? {
+            if let Some(value) = map.next_value_seed(StringSeed::new(path))? {
                 *slot = Some(value);
             }
         }
@@ -704,14 +704,34 @@ impl<'de> Visitor<'de> for EntrySeed {
     }
 }
 
-/// A string field (or `null`).
-struct StringSeed {
+/// A string field (or `null`), named by its key path in errors.
+pub(crate) struct StringSeed {
     path: String,
+    hint: &'static str,
 }
 
 impl StringSeed {
+    /// A string at `path`.
+    pub(crate) fn new(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            hint: "",
+        }
+    }
+
+    /// A string at `path`; `hint` is appended to the type error (e.g. " (quote the value)").
+    pub(crate) fn with_hint(path: impl Into<String>, hint: &'static str) -> Self {
+        Self {
+            path: path.into(),
+            hint,
+        }
+    }
+
     fn wrong<E: de::Error>(&self, found: &str) -> E {
-        E::custom(format!("{}: expected a string, found {found}", self.path))
+        E::custom(format!(
+            "{}: expected a string, found {found}{}",
+            self.path, self.hint
+        ))
     }
 }
 
@@ -736,6 +756,10 @@ impl<'de> Visitor<'de> for StringSeed {
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
     }
 }

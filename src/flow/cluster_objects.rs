@@ -4,7 +4,7 @@
 //! (as `NAMESPACE/KIND/NAME`, for snapshots).
 
 use base64::Engine;
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -14,7 +14,7 @@ use crate::diagnosis::{Diagnosis, DiagnosisClass};
 use crate::scenario::model::{
     AddRoleSpec, CreateSecretSpec, LinkSecretSpec, SetBuildSecretSpec, UnlinkSecretSpec,
 };
-use crate::world::cluster::ClusterError;
+use crate::world::cluster::{ClusterError, Namespace};
 
 use super::{FlowContext, GeneratedFile, StepResult};
 
@@ -140,15 +140,7 @@ pub fn link_secret(ctx: &FlowContext<'_>, spec: &LinkSecretSpec) -> StepResult {
         if !ns.secrets.contains_key(&spec.secret) {
             return Err(format!("error: secrets \"{}\" not found", spec.secret));
         }
-        let sa = ns
-            .service_accounts
-            .get_mut(&spec.service_account)
-            .ok_or_else(|| {
-                format!(
-                    "error: serviceaccounts \"{}\" not found",
-                    spec.service_account
-                )
-            })?;
+        let sa = service_account_mut(ns, &spec.service_account)?;
         let change = objects::link_secret(sa, &spec.secret, link_for);
         Ok((change, sa.clone()))
     });
@@ -160,50 +152,50 @@ pub fn link_secret(ctx: &FlowContext<'_>, spec: &LinkSecretSpec) -> StepResult {
                 (false, true) => "added to secrets (mountable)".to_string(),
                 (true, true) => "added to imagePullSecrets and secrets (mountable)".to_string(),
             };
-            let mut result = StepResult::ok(format!(
+            let message = format!(
                 "serviceaccount/{} linked to secret/{}: {what}",
                 spec.service_account, spec.secret
-            ));
-            result.files.push(object_file(
-                &spec.namespace,
-                "serviceaccount",
-                &spec.service_account,
-                &sa,
-            ));
-            result
+            );
+            ok_with_service_account(message, &spec.namespace, &sa)
         }
         Err(e) => refused(e),
     }
 }
 
+/// A success that reports the updated service account.
+fn ok_with_service_account(message: String, namespace: &str, sa: &ServiceAccount) -> StepResult {
+    let name = sa.metadata.name.clone().unwrap_or_default();
+    let mut result = StepResult::ok(message);
+    result
+        .files
+        .push(object_file(namespace, "serviceaccount", &name, sa));
+    result
+}
+
+/// The service account `name`, or `oc`'s not-found message.
+fn service_account_mut<'a>(
+    ns: &'a mut Namespace,
+    name: &str,
+) -> Result<&'a mut ServiceAccount, String> {
+    ns.service_accounts
+        .get_mut(name)
+        .ok_or_else(|| format!("error: serviceaccounts \"{name}\" not found"))
+}
+
 /// `oc secrets unlink SA SECRET`.
 pub fn unlink_secret(ctx: &FlowContext<'_>, spec: &UnlinkSecretSpec) -> StepResult {
     let outcome = ctx.world.cluster().with_namespace(&spec.namespace, |ns| {
-        let sa = ns
-            .service_accounts
-            .get_mut(&spec.service_account)
-            .ok_or_else(|| {
-                format!(
-                    "error: serviceaccounts \"{}\" not found",
-                    spec.service_account
-                )
-            })?;
+        let sa = service_account_mut(ns, &spec.service_account)?;
         let removed = objects::unlink_secret(sa, &spec.secret);
         Ok::<_, String>((removed, sa.clone()))
     });
     match outcome {
         Ok((true, sa)) => {
-            let mut result = StepResult::ok(format!(
+            let message = format!(
                 "secret/{} unlinked from serviceaccount/{}",
                 spec.secret, spec.service_account
-            ));
-            result.files.push(object_file(
-                &spec.namespace,
-                "serviceaccount",
-                &spec.service_account,
-                &sa,
-            ));
-            result
+            );
+            ok_with_service_account(message, &spec.namespace, &sa)
         }
         Ok((false, _)) => refused(format!(
             "error: No valid secrets found or secrets not linked to service account {}",
