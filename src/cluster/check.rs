@@ -240,6 +240,15 @@ pub fn read_input(path: &Path) -> Result<String, CheckError> {
 
 /// Checks a pull secret (`text`, named `display_name` in errors) and matches `images`
 /// against it.
+///
+/// ```
+/// use regharness::cluster::check::check_pull_secret;
+/// let text = r#"{"auths":{"quay.io":{"username":"u","password":"canary-pw\n"}}}"#;
+/// let report = check_pull_secret("auth.json", text, &["quay.io/team/app".into()]).unwrap();
+/// assert_eq!(report.findings.len(), 1);
+/// assert!(!report.to_human().contains("canary-pw"));
+/// assert_eq!(report.exit_code(), 1);
+/// ```
 pub fn check_pull_secret(
     display_name: &str,
     text: &str,

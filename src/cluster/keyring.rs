@@ -62,6 +62,21 @@ impl fmt::Debug for KeyringCredential {
 }
 
 /// kubernetes `BasicDockerKeyring`: credentials indexed by registry location.
+///
+/// ```
+/// use regharness::cluster::docker_config::parse;
+/// use regharness::cluster::keyring::{CredentialSource, DockerKeyring};
+/// let config = parse(
+///     r#"{"auths":{"registry.redhat.io":{"auth":"YTpi"},"https://registry.redhat.io/rhel8":{"auth":"Yzpk"}}}"#,
+///     None,
+/// ).unwrap();
+/// let mut keyring = DockerKeyring::new();
+/// keyring.add(&config, CredentialSource { secret: Some("ns/pull".into()), secret_type: None, key: String::new() });
+/// // Most specific key first, every match returned: the kubelet tries them in order.
+/// let users: Vec<String> = keyring.lookup("registry.redhat.io/rhel8/pcp").into_iter().map(|c| c.username).collect();
+/// assert_eq!(users, ["c", "a"]);
+/// assert!(keyring.lookup("quay.io/rhel8/pcp").is_empty());
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct DockerKeyring {
     /// Index keys, unique, in reverse byte order (most specific first).

@@ -337,6 +337,19 @@ pub fn docker_config_json(
 /// --docker-username=USER --docker-password=PASSWORD [--docker-email=EMAIL] [-n NS]`:
 /// a `kubernetes.io/dockerconfigjson` secret whose payload is byte-identical to
 /// kubectl's ([`docker_config_json`]).
+///
+/// ```
+/// use regharness::cluster::objects::{create_secret_docker_registry, TYPE_DOCKERCONFIGJSON};
+/// let secret = create_secret_docker_registry(
+///     "rh-pull", Some("project-a"), "registry.redhat.io", "1234|a", "pw", Some("e@x"),
+/// ).unwrap();
+/// assert_eq!(secret.type_.as_deref(), Some(TYPE_DOCKERCONFIGJSON));
+/// let payload = &secret.data.unwrap()[".dockerconfigjson"].0;
+/// assert_eq!(
+///     std::str::from_utf8(payload).unwrap(),
+///     r#"{"auths":{"registry.redhat.io":{"username":"1234|a","password":"pw","email":"e@x","auth":"MTIzNHxhOnB3"}}}"#
+/// );
+/// ```
 pub fn create_secret_docker_registry(
     name: &str,
     namespace: Option<&str>,

@@ -64,6 +64,13 @@ pub enum PrintError {
 
 /// YAML as `kubectl ... -o yaml` prints it (see the module documentation), with the
 /// default [`PrintOptions`].
+///
+/// ```
+/// use regharness::cluster::objects::service_account;
+/// use regharness::cluster::printer::to_kubectl_yaml;
+/// let yaml = to_kubectl_yaml(&service_account("default", "project-a")).unwrap();
+/// assert_eq!(yaml, "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  creationTimestamp: null\n  name: default\n  namespace: project-a\n");
+/// ```
 pub fn to_kubectl_yaml<T: Serialize + ?Sized>(object: &T) -> Result<String, PrintError> {
     to_kubectl_yaml_with(object, &PrintOptions::default())
 }

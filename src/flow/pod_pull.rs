@@ -29,8 +29,6 @@ struct PodSecrets {
     names: Vec<String>,
     /// Secrets left out, with the reason (kubelet warnings, not errors).
     notes: Vec<String>,
-    /// Secrets the kubelet ignored because of their type.
-    ignored_types: Vec<(String, String)>,
 }
 
 /// Runs a `pod-pull` step.
@@ -55,7 +53,8 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PodPullSpec) -> StepResult {
         }
     };
     let mut pod_keyring = DockerKeyring::new();
-    let mut ignored = pod.ignored_types.clone();
+    // Secrets the kubelet skips because of their type: (name, type).
+    let mut ignored: Vec<(String, String)> = Vec::new();
     cluster.with_namespace(&spec.namespace, |ns| {
         for name in &pod.names {
             let Some(secret) = ns.secrets.get(name) else {
