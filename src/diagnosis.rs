@@ -54,6 +54,28 @@ pub enum DiagnosisClass {
     /// The scenario asked for something the cluster refuses (a missing service account
     /// or secret, an invalid object name).
     ClusterObjectInvalid,
+    /// The proxy itself cannot be reached (refused, no answer, unknown name).
+    ProxyUnreachable,
+    /// The proxy refuses to tunnel to this host (403: not on its allow-list).
+    ProxyDeniedHost,
+    /// The proxy wants credentials (407), or refused the ones sent.
+    ProxyAuthRequired,
+    /// The proxy accepted the request but could not open the tunnel (502/503/504, closed
+    /// or never answered).
+    ProxyTunnelFailed,
+    /// A direct connection was refused (a firewall rejecting it, or nothing listening).
+    FirewallReject,
+    /// A direct connection got no answer before the timeout (a firewall dropping it).
+    FirewallTimeout,
+    /// The connection was reset in the middle of a transfer.
+    ConnectionReset,
+    /// The host name does not resolve.
+    DnsFailure,
+    /// The server's certificate chain ends at an issuer the client does not trust (an
+    /// intercepting proxy's CA, typically).
+    TlsUnknownAuthority,
+    /// The client spoke TLS and the server answered in plain HTTP.
+    HttpResponseToHttpsClient,
 }
 
 impl DiagnosisClass {
@@ -76,6 +98,16 @@ impl DiagnosisClass {
         Self::ImagePullerRoleMissing,
         Self::PullSecretInvalid,
         Self::ClusterObjectInvalid,
+        Self::ProxyUnreachable,
+        Self::ProxyDeniedHost,
+        Self::ProxyAuthRequired,
+        Self::ProxyTunnelFailed,
+        Self::FirewallReject,
+        Self::FirewallTimeout,
+        Self::ConnectionReset,
+        Self::DnsFailure,
+        Self::TlsUnknownAuthority,
+        Self::HttpResponseToHttpsClient,
     ];
 
     /// The kebab-case name used in scenarios and reports.
@@ -98,6 +130,16 @@ impl DiagnosisClass {
             Self::ImagePullerRoleMissing => "image-puller-role-missing",
             Self::PullSecretInvalid => "pull-secret-invalid",
             Self::ClusterObjectInvalid => "cluster-object-invalid",
+            Self::ProxyUnreachable => "proxy-unreachable",
+            Self::ProxyDeniedHost => "proxy-denied-host",
+            Self::ProxyAuthRequired => "proxy-auth-required",
+            Self::ProxyTunnelFailed => "proxy-tunnel-failed",
+            Self::FirewallReject => "firewall-reject",
+            Self::FirewallTimeout => "firewall-timeout",
+            Self::ConnectionReset => "connection-reset",
+            Self::DnsFailure => "dns-failure",
+            Self::TlsUnknownAuthority => "tls-unknown-authority",
+            Self::HttpResponseToHttpsClient => "http-response-to-https-client",
         }
     }
 
@@ -216,6 +258,75 @@ impl DiagnosisClass {
                  --type=kubernetes.io/dockerconfigjson`, or `oc create secret \
                  docker-registry <name> --docker-server=<registry> --docker-username=... \
                  --docker-password=...`."
+            }
+            Self::ProxyUnreachable => {
+                "The client could not reach its proxy at all: the proxy host or port is \
+                 wrong, the proxy is down, or a firewall blocks the way to it. Check the \
+                 HTTPS_PROXY/https_proxy value the tool reads, then confirm by hand: curl -v \
+                 --proxy <host>:<port> https://registry.redhat.io/v2/ (seed 003) and look for \
+                 the connection to the proxy."
+            }
+            Self::ProxyDeniedHost => {
+                "The proxy refused to open a tunnel to this host (403): it is not on the \
+                 proxy's allow-list. Both registry.redhat.io and sso.redhat.com must be \
+                 allowed (and the registry's CDN host when blobs are redirected). Ask the \
+                 proxy administrators to allow the host named in the detail; confirm with \
+                 curl -v --proxy <host>:<port> https://<host>/ and look for `CONNECT <host>:443` \
+                 answered by `HTTP/1.1 200 Connection established`."
+            }
+            Self::ProxyAuthRequired => {
+                "The proxy requires authentication (407 Proxy Authentication Required) and \
+                 got none or wrong credentials. Put them in the proxy URL \
+                 (HTTPS_PROXY=http://user:password@proxy:port) for the tool, or \
+                 curl --proxy-user user:password; for CRI-O/podman on a cluster node, set them \
+                 in the proxy configuration of the node."
+            }
+            Self::ProxyTunnelFailed => {
+                "The proxy accepted the request but could not open the tunnel to the host \
+                 (5xx, or it closed or never answered the CONNECT): the proxy cannot reach the \
+                 host itself (its DNS, its own firewall or upstream proxy). Check the proxy's \
+                 logs for the CONNECT; confirm with curl -v --proxy <host>:<port> \
+                 https://registry.redhat.io/v2/."
+            }
+            Self::FirewallReject => {
+                "The direct connection was actively refused: a firewall rejects the traffic \
+                 (or the address is wrong). Both registry.redhat.io and sso.redhat.com must be \
+                 reachable on port 443, or a proxy must be configured. Confirm with curl -v \
+                 https://sso.redhat.com/ (seed 003: failing to reach sso.redhat.com without a \
+                 proxy points at a firewall)."
+            }
+            Self::FirewallTimeout => {
+                "The direct connection got no answer before the timeout: a firewall silently \
+                 drops the traffic (a blackhole). Allow registry.redhat.io and sso.redhat.com \
+                 on port 443, or configure the proxy the network requires. Confirm with \
+                 curl -v --connect-timeout 10 https://sso.redhat.com/."
+            }
+            Self::ConnectionReset => {
+                "The connection was reset in the middle of the exchange: a firewall, IPS or \
+                 proxy cut it (often on large transfers such as image layers). Check \
+                 connection-tracking and content-inspection rules between the client and the \
+                 registry and its CDN."
+            }
+            Self::DnsFailure => {
+                "The host name does not resolve on this host. Check /etc/resolv.conf and the \
+                 DNS servers (dig sso.redhat.com, dig registry.redhat.io); in a restricted \
+                 network, names of external hosts may resolve only on the proxy, so configure \
+                 HTTPS_PROXY."
+            }
+            Self::TlsUnknownAuthority => {
+                "The server's certificate was issued by a CA this client does not trust. When \
+                 the issuer is a corporate proxy's CA, the proxy intercepts TLS: add that CA \
+                 to the host's trust store (update-ca-trust, or /etc/containers/certs.d/<host>/ \
+                 for podman/skopeo; additionalTrustedCA on OpenShift), or have the proxy \
+                 exempt registry.redhat.io and sso.redhat.com from interception. Confirm with \
+                 curl -v https://registry.redhat.io/v2/ and read the issuer it prints."
+            }
+            Self::HttpResponseToHttpsClient => {
+                "The client spoke HTTPS and the server answered in plain HTTP: the registry \
+                 is an insecure (HTTP-only) registry, or something on the path answers in \
+                 plain text. Use http:// for it and mark it insecure ([[registry]] insecure = \
+                 true in registries.conf, --tls-verify=false, or insecureRegistries on \
+                 OpenShift); confirm with curl -v http://<host>/v2/."
             }
             Self::ClusterObjectInvalid => {
                 "The cluster refused the request: a named service account, secret or \

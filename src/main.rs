@@ -55,6 +55,49 @@ enum Command {
         #[command(subcommand)]
         what: CheckCommand,
     },
+    /// Seed 003's troubleshooting procedure against any registry: reach it (through the
+    /// proxy), read its challenge, get a token (200 good credentials, 401 wrong
+    /// credentials, anything else the network), bearer-ping /v2/.
+    ///
+    /// Without credentials it tests anonymous access. The proxy comes from --proxy, else
+    /// from https_proxy/HTTPS_PROXY/http_proxy/NO_PROXY as curl reads them.
+    ///
+    /// Exit status: 0 every stage passed, 1 a stage failed, 2 usage.
+    Probe(ProbeArgs),
+}
+
+#[derive(clap::Args)]
+struct ProbeArgs {
+    /// The registry's URL, e.g. https://registry.redhat.io (http:// for an insecure one).
+    #[arg(long, value_name = "URL")]
+    registry: String,
+    /// The token endpoint (default: the realm of the registry's challenge).
+    #[arg(long, value_name = "URL")]
+    sso_url: Option<String>,
+    /// Username for the token request.
+    #[arg(long, value_name = "USER", requires = "password_source")]
+    username: Option<String>,
+    /// Read the password from this environment variable.
+    #[arg(long, value_name = "VAR", group = "password_source")]
+    password_env: Option<String>,
+    /// Read the password from standard input (one line).
+    #[arg(long, group = "password_source")]
+    password_stdin: bool,
+    /// The scope to ask for.
+    #[arg(long, value_name = "SCOPE", default_value = "repository:rhel:pull")]
+    scope: String,
+    /// Proxy URL (curl's --proxy), e.g. http://proxy.example.com:3128.
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
+    /// Also trust the CA certificates in this PEM file.
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
+    /// Bound of each connection and request, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    timeout: u64,
+    /// Print {"stages":[{"name","outcome","status","diagnosis","detail"}],"diagnosis",...}.
+    #[arg(long)]
+    json: bool,
 }
 
 /// What `regharness check` checks.
@@ -104,7 +147,94 @@ fn main() -> ExitCode {
             Err(e) => usage_error(&e),
         },
         Command::Check { what } => check(what),
+        Command::Probe(args) => probe(args),
     }
+}
+
+/// `regharness probe ...`.
+fn probe(args: ProbeArgs) -> ExitCode {
+    use regharness::flow::registry_auth::Credentials;
+    use regharness::probe::{self, ProbeTarget};
+    let usage = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(2)
+    };
+    let parse_url = |what: &str, value: &str| -> Result<url::Url, String> {
+        let url = url::Url::parse(value)
+            .map_err(|e| format!("{what} {value:?}: {e}; expected https://host[:port]"))?;
+        match url.scheme() {
+            "https" | "http" => Ok(url),
+            other => Err(format!(
+                "{what} {value:?}: scheme {other:?}; expected https or http"
+            )),
+        }
+    };
+    let registry = match parse_url("--registry", &args.registry) {
+        Ok(u) => u,
+        Err(e) => return usage(e),
+    };
+    let sso_url = match args
+        .sso_url
+        .as_deref()
+        .map(|u| parse_url("--sso-url", u))
+        .transpose()
+    {
+        Ok(u) => u,
+        Err(e) => return usage(e),
+    };
+    let password = if let Some(var) = &args.password_env {
+        match std::env::var(var) {
+            Ok(p) => Some(p),
+            Err(_) => return usage(format!("--password-env {var}: the variable is not set")),
+        }
+    } else if args.password_stdin {
+        let mut line = String::new();
+        if let Err(e) = std::io::stdin().read_line(&mut line) {
+            return usage(format!("--password-stdin: {e}"));
+        }
+        Some(line.trim_end_matches(['\r', '\n']).to_string())
+    } else {
+        None
+    };
+    let credentials = match (args.username, password) {
+        (Some(username), Some(password)) => Some(Credentials { username, password }),
+        (None, None) => None,
+        (Some(_), None) => {
+            return usage("--username needs --password-env or --password-stdin".into())
+        }
+        (None, Some(_)) => return usage("a password needs --username".into()),
+    };
+    let secrets = regharness::redact::SecretSet::default();
+    if let Some(c) = &credentials {
+        secrets.add_credentials(&c.username, &c.password);
+    }
+    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    let client = match probe::system_client(args.proxy.as_deref(), args.ca_file.as_deref(), timeout)
+    {
+        Ok(c) => c,
+        Err(e) => return usage(secrets.redact(&e)),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return usage(format!("cannot start the async runtime: {e}")),
+    };
+    let target = ProbeTarget {
+        registry,
+        sso_url,
+        credentials,
+        scope: args.scope,
+    };
+    let report = runtime.block_on(probe::run(client, &target));
+    if args.json {
+        let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+        println!("{}", secrets.redact(&text));
+    } else {
+        print!("{}", secrets.redact(&probe::to_human(&report)));
+    }
+    ExitCode::from(report.exit_code())
 }
 
 /// `regharness check ...`.

@@ -123,6 +123,11 @@ pub async fn run_scenario(scenario: &Scenario) -> ScenarioReport {
             world: &world,
             sandbox: &sandbox,
             last_token: last_token.clone(),
+            network: crate::world::StepNetwork {
+                convention: crate::client::proxy_env::ProxyConvention::Go,
+                env: step.env.clone(),
+                explicit_proxy: step.proxy.clone(),
+            },
         };
         let result = match tokio::time::timeout(budget, execute(&ctx, &step.action)).await {
             Ok(r) => r,
@@ -366,9 +371,15 @@ fn snapshot_step(
     if let Some(s) = report.status {
         step.insert("status".into(), json!(s));
     }
-    step.insert("message".into(), json!(report.message));
+    step.insert(
+        "message".into(),
+        json!(crate::transcript::normalize_loopback_ports(&report.message)),
+    );
     if let Some(detail) = &report.detail {
-        step.insert("detail".into(), json!(detail));
+        step.insert(
+            "detail".into(),
+            json!(crate::transcript::normalize_loopback_ports(detail)),
+        );
     }
     if let Some(findings) = &result.findings {
         step.insert("findings".into(), json!(findings));

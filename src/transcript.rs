@@ -35,6 +35,11 @@ pub struct Exchange {
     /// Why no response arrived.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What happened on the way when a proxy was involved, like the `*` lines of
+    /// `curl -v`: `Connected to proxy ...`, `CONNECT host:443 HTTP/1.1`,
+    /// `HTTP/1.1 200 Connection established`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub connection: Vec<String>,
 }
 
 impl Exchange {
@@ -50,7 +55,40 @@ impl Exchange {
         if let Some(error) = self.error.as_mut() {
             *error = secrets.redact(error);
         }
+        for line in self.connection.iter_mut() {
+            *line = normalize_loopback_ports(&secrets.redact(line));
+        }
+        if let Some(error) = self.error.as_mut() {
+            *error = normalize_loopback_ports(error);
+        }
     }
+}
+
+/// Replaces the random port of every `127.0.0.1:PORT` (the world's proxy and firewall
+/// endpoints) with `[port]`, so that snapshots are stable.
+///
+/// ```
+/// use regharness::transcript::normalize_loopback_ports;
+/// assert_eq!(
+///     normalize_loopback_ports("dial tcp 127.0.0.1:41234: connect: connection refused"),
+///     "dial tcp 127.0.0.1:[port]: connect: connection refused"
+/// );
+/// ```
+pub fn normalize_loopback_ports(text: &str) -> String {
+    const LOOPBACK: &str = "127.0.0.1:";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(LOOPBACK) {
+        out.push_str(&rest[..i + LOOPBACK.len()]);
+        rest = &rest[i + LOOPBACK.len()..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 {
+            out.push_str("[port]");
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Keys whose values change every run and are replaced in snapshots.

@@ -13,7 +13,9 @@
 //! Every mock binds 127.0.0.1 on a random port, so many worlds run side by side.
 
 pub mod clock;
+pub mod firewall;
 pub mod front;
+pub mod proxy;
 pub mod registry;
 pub mod scope;
 pub mod signing;
@@ -22,7 +24,12 @@ pub mod tls;
 pub mod token;
 
 pub use clock::Clock;
+pub use firewall::{Firewall, RouteError, Verdict};
 pub use front::TlsFront;
+pub use proxy::{
+    MockProxy, MockProxyBuilder, ProxyError, ProxyEvent, RunningProxy, StaticUpstream,
+    TunnelFailure, Upstream,
+};
 pub use registry::{AuthMode, ImageSpec, MockRegistry, PullAuthorizer, RunningRegistry};
 pub use scope::{ResourceActions, ScopeParseError};
 pub use signing::SigningKey;

@@ -1,12 +1,20 @@
 //! HTTP exchanges of the builtin client, each recorded in the step's transcript.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use base64::Engine;
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION};
+use http_body_util::{BodyExt, Empty};
+use hyper::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, HOST, USER_AGENT};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 
+use super::transport::{ConnectError, Connector, IoKind, TransportConfig};
 use crate::transcript::{Exchange, Transcript, SALIENT_HEADERS};
+
+/// The request methods the client sends.
+pub use hyper::Method;
 
 /// What a request authenticates with.
 #[derive(Clone, PartialEq, Eq)]
@@ -96,18 +104,71 @@ pub struct NetworkError {
     pub message: String,
     /// The client gave up waiting.
     pub timed_out: bool,
+    /// The connection step that failed, when it was one.
+    pub connect: Option<ConnectError>,
+    /// The connection was reset while the response was read.
+    pub reset: bool,
+}
+
+/// The builtin client's HTTP/1.1 client: the [`Connector`] (names, proxy, TLS) plus
+/// a bound on every request. Follows no redirect by itself.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: Client<Connector, Empty<Bytes>>,
+    connector: Connector,
+    timeout: Duration,
+    proxy_authorization: Option<HeaderValue>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    /// A client over `transport`; `timeout` bounds the answer of each request after the
+    /// connection is made (the connection steps have the transport's own bound), so a
+    /// request takes at most `transport.connect_timeout + timeout`.
+    pub fn new(transport: TransportConfig, timeout: Duration) -> Result<Self, rustls::Error> {
+        let timeout = transport.connect_timeout + timeout;
+        let proxy_authorization = transport
+            .proxy
+            .for_target(false, "", 0)
+            .filter(|u| !u.username().is_empty())
+            .and_then(|u| {
+                let user = percent_encoding::percent_decode_str(u.username()).decode_utf8_lossy();
+                let password = percent_encoding::percent_decode_str(u.password().unwrap_or(""))
+                    .decode_utf8_lossy();
+                let token =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+                HeaderValue::from_str(&format!("Basic {token}")).ok()
+            });
+        let connector = Connector::new(transport)?;
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector.clone());
+        Ok(Self {
+            client,
+            connector,
+            timeout,
+            proxy_authorization,
+        })
+    }
 }
 
 /// An HTTP session of one step: the client and the step's transcript.
 #[derive(Debug)]
 pub struct HttpSession {
-    client: reqwest::Client,
+    client: HttpClient,
     transcript: Transcript,
 }
 
 impl HttpSession {
     /// A session with `client` (built by the world).
-    pub fn new(client: reqwest::Client) -> Self {
+    pub fn new(client: HttpClient) -> Self {
         Self {
             client,
             transcript: Transcript::default(),
@@ -131,24 +192,17 @@ impl HttpSession {
         auth: &Auth,
         accept: &[&str],
     ) -> Result<HttpResponse, NetworkError> {
-        self.send(reqwest::Method::GET, url, auth, accept).await
+        self.send(Method::GET, url, auth, accept).await
     }
 
     /// Sends a request, buffers the answer, records the exchange.
     pub async fn send(
         &mut self,
-        method: reqwest::Method,
+        method: Method,
         url: &str,
         auth: &Auth,
         accept: &[&str],
     ) -> Result<HttpResponse, NetworkError> {
-        let mut request = self.client.request(method.clone(), url);
-        if let Some(value) = auth.header_value() {
-            request = request.header(AUTHORIZATION, value);
-        }
-        if !accept.is_empty() {
-            request = request.header(ACCEPT, accept.join(", "));
-        }
         let mut exchange = Exchange {
             request: format!("{method} {url}"),
             authorization: auth.scheme().map(|s| format!("{s} [redacted]")),
@@ -156,19 +210,76 @@ impl HttpSession {
             headers: BTreeMap::new(),
             body: None,
             error: None,
+            connection: Vec::new(),
         };
-        let result = async {
-            let response = request.send().await?;
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            let body = response.bytes().await?;
-            Ok::<_, reqwest::Error>(HttpResponse {
-                status,
-                headers,
-                body,
-            })
-        }
-        .await;
+        let fail =
+            |message: String, timed_out: bool, connect: Option<ConnectError>, reset: bool| {
+                NetworkError {
+                    method: method.to_string(),
+                    url: url.to_string(),
+                    message,
+                    timed_out,
+                    connect,
+                    reset,
+                }
+            };
+        let result = match self.request(&method, url, auth, accept) {
+            Ok(request) => {
+                let client = self.client.client.clone();
+                let exchange_future = async move {
+                    let response = client.request(request).await?;
+                    let (parts, body) = response.into_parts();
+                    let body = body.collect().await?.to_bytes();
+                    Ok::<_, Box<dyn std::error::Error + Send + Sync>>(HttpResponse {
+                        status: parts.status.as_u16(),
+                        headers: parts.headers,
+                        body,
+                    })
+                };
+                match tokio::time::timeout(self.client.timeout, exchange_future).await {
+                    Ok(Ok(response)) => Ok(response),
+                    Ok(Err(e)) => {
+                        let connect = find_in_chain::<ConnectError>(e.as_ref()).cloned();
+                        let reset = connect
+                            .as_ref()
+                            .map(|c| {
+                                matches!(
+                                    c,
+                                    ConnectError::Io {
+                                        kind: IoKind::Reset,
+                                        ..
+                                    }
+                                )
+                            })
+                            .unwrap_or(false)
+                            || find_in_chain::<std::io::Error>(e.as_ref())
+                                .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionReset);
+                        let message = match &connect {
+                            Some(c) => c.to_string(),
+                            None => error_chain(e.as_ref()),
+                        };
+                        Err(fail(message, false, connect, reset))
+                    }
+                    Err(_) => Err(fail(
+                        format!(
+                            "timed out after {:?} (no complete answer)",
+                            self.client.timeout
+                        ),
+                        true,
+                        None,
+                        false,
+                    )),
+                }
+            }
+            Err(message) => Err(fail(message, false, None, false)),
+        };
+        exchange.connection = self
+            .client
+            .connector
+            .take_events()
+            .into_iter()
+            .map(|e| e.line)
+            .collect();
         match result {
             Ok(response) => {
                 exchange.status = Some(response.status);
@@ -181,19 +292,65 @@ impl HttpSession {
                 self.transcript.push(exchange);
                 Ok(response)
             }
-            Err(e) => {
-                let error = NetworkError {
-                    method: method.to_string(),
-                    url: url.to_string(),
-                    message: error_chain(&e),
-                    timed_out: e.is_timeout(),
-                };
+            Err(error) => {
                 exchange.error = Some(error.message.clone());
                 self.transcript.push(exchange);
                 Err(error)
             }
         }
     }
+
+    fn request(
+        &self,
+        method: &Method,
+        url: &str,
+        auth: &Auth,
+        accept: &[&str],
+    ) -> Result<hyper::Request<Empty<Bytes>>, String> {
+        let uri: hyper::Uri = url
+            .parse()
+            .map_err(|e| format!("invalid URL {url:?}: {e}"))?;
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("URL {url:?} has no host"))?
+            .clone();
+        let mut builder = hyper::Request::builder()
+            .method(method.clone())
+            .uri(uri.clone())
+            .header(HOST, authority.as_str())
+            .header(
+                USER_AGENT,
+                concat!("regharness/", env!("CARGO_PKG_VERSION")),
+            );
+        if let Some(value) = auth.header_value() {
+            builder = builder.header(AUTHORIZATION, value);
+        }
+        if !accept.is_empty() {
+            builder = builder.header(ACCEPT, accept.join(", "));
+        }
+        if uri.scheme_str() == Some("http") {
+            if let Some(value) = &self.client.proxy_authorization {
+                builder = builder.header(hyper::header::PROXY_AUTHORIZATION, value.clone());
+            }
+        }
+        builder
+            .body(Empty::new())
+            .map_err(|e| format!("invalid request for {url:?}: {e}"))
+    }
+}
+
+/// The first error of type `T` in `error`'s source chain.
+fn find_in_chain<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
 }
 
 /// JSON for plain JSON answers and errors; a size and digest line for content.

@@ -7,4 +7,6 @@
 pub mod auth_file;
 pub mod challenge;
 pub mod http;
+pub mod proxy_env;
 pub mod reference;
+pub mod transport;

@@ -20,7 +20,7 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &LoginSpec) -> StepResult {
             )
         }
     };
-    let mut http = match ctx.session() {
+    let mut http = match ctx.session(crate::client::proxy_env::ProxyConvention::Go) {
         Ok(h) => h,
         Err(f) => return f.into_result(Default::default()),
     };

@@ -136,16 +136,93 @@ impl FlowFailure {
 
 impl From<NetworkError> for FlowFailure {
     fn from(e: NetworkError) -> Self {
+        let (class, detail) = classify_network(&e);
+        FlowFailure::new(class, detail, e.to_string())
+    }
+}
+
+/// The diagnosis of a request that got no HTTP answer, by the connection step that
+/// failed.
+pub fn classify_network(e: &NetworkError) -> (DiagnosisClass, String) {
+    use crate::client::transport::{ConnectError as C, IoKind, TlsFailure};
+    if e.reset {
+        return (
+            DiagnosisClass::ConnectionReset,
+            format!("the connection was reset during {} {}", e.method, e.url),
+        );
+    }
+    let Some(connect) = &e.connect else {
         let what = if e.timed_out {
             "no answer before the timeout"
         } else {
             "no HTTP answer"
         };
-        FlowFailure::new(
+        return (DiagnosisClass::Network, format!("{what}: {}", e.message));
+    };
+    match connect {
+        C::Dns { host } => (
+            DiagnosisClass::DnsFailure,
+            format!("{host} does not resolve"),
+        ),
+        C::Refused { target, via_proxy: true } | C::ConnectTimeout { target, via_proxy: true, .. } => (
+            DiagnosisClass::ProxyUnreachable,
+            format!("the proxy {target} cannot be reached: {connect}"),
+        ),
+        C::Refused { target, .. } => (
+            DiagnosisClass::FirewallReject,
+            format!("the connection to {target} was refused"),
+        ),
+        C::ConnectTimeout { target, timeout, .. } => (
+            DiagnosisClass::FirewallTimeout,
+            format!("the connection to {target} got no answer within {timeout:?}"),
+        ),
+        C::ProxyStatus {
+            target, status: 403, proxy_error, ..
+        } => (
+            DiagnosisClass::ProxyDeniedHost,
+            format!(
+                "the proxy refuses CONNECT to {target} (403{}): allow-list {}",
+                proxy_error.as_deref().map(|e| format!(", {e}")).unwrap_or_default(),
+                target.rsplit_once(':').map(|(h, _)| h).unwrap_or(target)
+            ),
+        ),
+        C::ProxyStatus { target, status: 407, .. } => (
+            DiagnosisClass::ProxyAuthRequired,
+            format!("the proxy asks for credentials (407) to CONNECT to {target}"),
+        ),
+        C::ProxyStatus {
+            target, status, reason, proxy_error,
+        } => (
+            DiagnosisClass::ProxyTunnelFailed,
+            format!(
+                "the proxy answered CONNECT {target} with {status} {reason}{}",
+                proxy_error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+            ),
+        ),
+        C::ProxyNoAnswer { target, what } => (
+            DiagnosisClass::ProxyTunnelFailed,
+            format!("CONNECT {target}: {what}"),
+        ),
+        C::Tls { target, kind: TlsFailure::UnknownAuthority { issuer }, .. } => (
+            DiagnosisClass::TlsUnknownAuthority,
+            format!("the certificate of {target} was issued by \"{issuer}\", which this client does not trust"),
+        ),
+        C::Tls { target, kind: TlsFailure::NotTls, .. } => (
+            DiagnosisClass::HttpResponseToHttpsClient,
+            format!("{target} answered the TLS handshake in plain HTTP"),
+        ),
+        C::Tls { target, message, .. } => (
             DiagnosisClass::Network,
-            format!("{what}: {}", e.message),
-            e.to_string(),
-        )
+            format!("TLS with {target} failed: {message}"),
+        ),
+        C::Io { kind: IoKind::Reset, target, .. } => (
+            DiagnosisClass::ConnectionReset,
+            format!("the connection to {target} was reset"),
+        ),
+        C::Io { target, message, .. } => (
+            DiagnosisClass::Network,
+            format!("{target}: {message}"),
+        ),
     }
 }
 
@@ -157,12 +234,20 @@ pub struct FlowContext<'a> {
     pub sandbox: &'a Sandbox,
     /// The access token of the last successful `token` step.
     pub last_token: Option<String>,
+    /// The step's environment overrides and explicit proxy.
+    pub network: crate::world::StepNetwork,
 }
 
 impl FlowContext<'_> {
-    /// A fresh HTTP session on the world.
-    pub fn session(&self) -> Result<HttpSession, FlowFailure> {
-        let client = self.world.http_client().map_err(|e| {
+    /// A fresh HTTP session on the world for a tool that reads proxy variables the way
+    /// `convention` does (curl for `token`/`ping`, Go for podman/skopeo flows).
+    pub fn session(
+        &self,
+        convention: crate::client::proxy_env::ProxyConvention,
+    ) -> Result<HttpSession, FlowFailure> {
+        let mut network = self.network.clone();
+        network.convention = convention;
+        let client = self.world.http_client(&network).map_err(|e| {
             FlowFailure::new(
                 DiagnosisClass::Network,
                 e.to_string(),

@@ -99,7 +99,7 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PodPullSpec) -> StepResult {
             .map(|c| credentials_of(&c))
     });
 
-    let mut http = match ctx.session() {
+    let mut http = match ctx.session(crate::client::proxy_env::ProxyConvention::Go) {
         Ok(h) => h,
         Err(f) => return f.into_result(Default::default()),
     };

@@ -9,7 +9,7 @@ use super::{FlowContext, FlowFailure, StepResult};
 
 /// Runs a `token` step.
 pub async fn run(ctx: &FlowContext<'_>, spec: &TokenSpec) -> StepResult {
-    let mut http = match ctx.session() {
+    let mut http = match ctx.session(crate::client::proxy_env::ProxyConvention::Curl) {
         Ok(h) => h,
         Err(f) => return f.into_result(Default::default()),
     };

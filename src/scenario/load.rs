@@ -235,6 +235,38 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
             }
         }
     }
+    let has_proxy = world.proxy.is_some();
+    if !has_proxy && world.client.env.values().any(|v| v.contains("${PROXY}")) {
+        return Err(LoadError::Invalid {
+            file: s.file.clone(),
+            line: 1,
+            column: 1,
+            message: "world.client.env uses ${PROXY} but the world has no `proxy`".into(),
+        });
+    }
+    for rule in &world.firewall {
+        if rule.value.host.is_empty() || rule.value.host.contains('/') {
+            return Err(at(
+                &rule.referenced,
+                format!(
+                    "world.firewall: host {:?}: expected a host name or *.domain",
+                    rule.value.host
+                ),
+            ));
+        }
+    }
+    for spanned in world.registries.iter().flatten() {
+        if let Some(cdn) = &spanned.value.blob_cdn {
+            if registry_hosts.contains(&cdn.to_ascii_lowercase())
+                || cdn.eq_ignore_ascii_case(&world.sso.host)
+            {
+                return Err(at(
+                    &spanned.referenced,
+                    format!("world.registries: blob_cdn {cdn:?} is already a host of this world"),
+                ));
+            }
+        }
+    }
     for entry in &world.cluster.global_pull_secret {
         let c = &entry.value.credentials;
         let problem = match &c.account {
@@ -387,6 +419,19 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
             | StepAction::LinkSecret(_)
             | StepAction::UnlinkSecret(_)
             | StepAction::SetBuildSecret(_) => {}
+        }
+        let uses_proxy = step.value.proxy.iter().any(|p| p.contains("${PROXY}"))
+            || step
+                .value
+                .env
+                .values()
+                .flatten()
+                .any(|v| v.contains("${PROXY}"));
+        if uses_proxy && !has_proxy {
+            return Err(invalid(
+                step,
+                format!("step {n}: uses ${{PROXY}} but the world has no `proxy`"),
+            ));
         }
         if step.value.expect.findings.is_some()
             && !matches!(step.value.action, StepAction::CheckPullSecret(_))

@@ -3,4 +3,4 @@
 pub mod load;
 pub mod model;
 
-pub use load::{discover, load_file, LoadError, Scenario};
+pub use load::{discover, load_file, load_str, LoadError, Scenario};

@@ -43,6 +43,146 @@ pub struct WorldSpec {
     /// The OpenShift cluster pods pull from (namespaces are created on first use).
     #[serde(default)]
     pub cluster: ClusterSpec,
+    /// The customer's forward proxy (a squid-like mock); `${PROXY}` in client settings
+    /// stands for its `host:port`.
+    #[serde(default)]
+    pub proxy: Option<Spanned<ProxySpec>>,
+    /// Firewall rules, first match wins; they apply to the client's direct connections
+    /// and to the proxy's upstream connections.
+    #[serde(default)]
+    pub firewall: Vec<Spanned<FirewallRuleSpec>>,
+    /// The client host's settings (environment, trusted CAs).
+    #[serde(default)]
+    pub client: ClientSpec,
+}
+
+/// The mock proxy.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySpec {
+    /// squid `dstdomain` allow-list (`registry.redhat.io`, `.redhat.com`); omitted: all.
+    #[serde(default)]
+    pub allow: Option<Vec<String>>,
+    /// Basic proxy authentication the proxy requires.
+    #[serde(default)]
+    pub auth: Option<ProxyAuthSpec>,
+    /// Tunnels that fail: `{host, with: 502 | 503 | close | stall}` (`host: "*"` = all).
+    #[serde(default)]
+    pub fail: Vec<TunnelFailureSpec>,
+    /// Intercept TLS with the proxy's own CA ("Example Corp Proxy CA").
+    #[serde(default)]
+    pub intercept: bool,
+    /// The proxy is not running: its address refuses connections.
+    #[serde(default)]
+    pub down: bool,
+}
+
+/// Proxy credentials.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyAuthSpec {
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A failing tunnel.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TunnelFailureSpec {
+    /// The CONNECT host (`*` for every host).
+    pub host: String,
+    /// `502`, `503` (any status), `close` (accept, then close) or `stall` (never answer).
+    pub with: TunnelFailureKind,
+}
+
+/// How a tunnel fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TunnelFailureKind {
+    /// Answer CONNECT with this status.
+    Status(u16),
+    /// Read the CONNECT, then close.
+    Close,
+    /// Read the CONNECT and never answer.
+    Stall,
+}
+
+impl<'de> Deserialize<'de> for TunnelFailureKind {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KindVisitor;
+        impl Visitor<'_> for KindVisitor {
+            type Value = TunnelFailureKind;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an HTTP status such as 502, or `close`, or `stall`")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                match u16::try_from(v) {
+                    Ok(s) if (400..600).contains(&s) => Ok(TunnelFailureKind::Status(s)),
+                    _ => Err(E::custom(format!("status {v}: expected 400 to 599"))),
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                self.visit_u64(u64::try_from(v).map_err(|_| E::custom("a negative status"))?)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                match v {
+                    "close" => Ok(TunnelFailureKind::Close),
+                    "stall" => Ok(TunnelFailureKind::Stall),
+                    other => other
+                        .parse::<u64>()
+                        .map_err(|_| {
+                            E::custom(format!("{other:?}: expected a status, `close` or `stall`"))
+                        })
+                        .and_then(|n| self.visit_u64(n)),
+                }
+            }
+        }
+        d.deserialize_any(KindVisitor)
+    }
+}
+
+/// A firewall rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirewallRuleSpec {
+    /// Host name, or `*.example.com`.
+    pub host: String,
+    /// Port (omitted: every port).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `allow`, `reject`, `drop`, `dns-failure`, or `{reset: {after_bytes: N}}`.
+    pub verdict: regharness_mocks::firewall::Verdict,
+    /// Whose connections the rule filters: `client` (the host's direct connections),
+    /// `proxy` (the proxy's upstream connections) or `both` (default).
+    #[serde(default)]
+    pub from: FirewallSide,
+}
+
+/// Whose connections a firewall rule filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FirewallSide {
+    /// The client host's own connections.
+    Client,
+    /// The proxy's connections to the hosts it tunnels to.
+    Proxy,
+    /// Both.
+    #[default]
+    Both,
+}
+
+/// The client host.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSpec {
+    /// Environment variables (`HTTPS_PROXY`, `https_proxy`, `HTTP_PROXY`, `NO_PROXY`, ...);
+    /// `${PROXY}` is replaced with the mock proxy's `host:port`.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// The host trusts the intercepting proxy's CA (the corporate bundle is installed).
+    #[serde(default)]
+    pub trust_proxy_ca: bool,
 }
 
 /// The OpenShift cluster of a world.
@@ -171,6 +311,13 @@ pub struct RegistrySpec {
     /// defaults to `[kubernetes.io/dockercfg]` (BZ#1476330).
     #[serde(default)]
     pub rejects_secret_types: Option<Vec<String>>,
+    /// Serve plain HTTP instead of HTTPS (an insecure registry), on the same address.
+    #[serde(default)]
+    pub plain_http: bool,
+    /// Answer blob GETs with `307` to this CDN host, which the world serves (anonymous,
+    /// same content).
+    #[serde(default)]
+    pub blob_cdn: Option<String>,
 }
 
 /// Manifest format of an image.
@@ -314,6 +461,11 @@ pub enum StepAction {
 pub struct StepSpec {
     /// Display name.
     pub name: Option<String>,
+    /// Environment overrides for this step's tool (a value of `null` unsets the
+    /// variable: "this tool does not see the system-wide proxy").
+    pub env: std::collections::BTreeMap<String, Option<String>>,
+    /// curl's `--proxy URL` for this step (`${PROXY}` = the mock proxy).
+    pub proxy: Option<String>,
     /// What to do.
     pub action: StepAction,
     /// What must come out.
@@ -335,11 +487,15 @@ impl<'de> Deserialize<'de> for StepSpec {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut name = None;
                 let mut expect = None;
+                let mut env = std::collections::BTreeMap::new();
+                let mut proxy = None;
                 let mut action: Option<StepAction> = None;
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "name" => name = Some(map.next_value::<String>()?),
                         "expect" => expect = Some(map.next_value::<Expect>()?),
+                        "env" => env = map.next_value()?,
+                        "proxy" => proxy = Some(map.next_value::<String>()?),
                         other if ACTIONS.contains(&other) => {
                             if action.is_some() {
                                 return Err(de::Error::custom(format!(
@@ -349,7 +505,7 @@ impl<'de> Deserialize<'de> for StepSpec {
                             action = Some(next_action(&mut map, other)?);
                         }
                         other => {
-                            let mut expected = vec!["name", "expect"];
+                            let mut expected = vec!["name", "expect", "env", "proxy"];
                             expected.extend_from_slice(ACTIONS);
                             return Err(de::Error::unknown_field(other, leak(expected)));
                         }
@@ -363,6 +519,8 @@ impl<'de> Deserialize<'de> for StepSpec {
                 })?;
                 Ok(StepSpec {
                     name,
+                    env,
+                    proxy,
                     action,
                     expect: expect.unwrap_or_default(),
                 })

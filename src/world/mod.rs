@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod cluster;
+pub mod network;
 pub mod resolver;
 
 use std::collections::HashMap;
@@ -26,6 +27,7 @@ use crate::scenario::model::{
 };
 pub use accounts::{AccountBook, WorldAccount};
 pub use cluster::Cluster;
+pub use network::{StepNetwork, WorldNames, WorldProxy};
 pub use resolver::HostMap;
 
 /// Default bound of every network step.
@@ -89,6 +91,11 @@ pub struct World {
     timeout: Duration,
     cluster: Cluster,
     internal_registry: Option<WorldRegistry>,
+    names: WorldNames,
+    proxy: Option<WorldProxy>,
+    client: crate::scenario::model::ClientSpec,
+    /// CDN hosts serving redirected blobs (kept running).
+    _cdns: Vec<(RunningRegistry, TlsFront)>,
 }
 
 impl World {
@@ -144,6 +151,7 @@ impl World {
         let cluster = Cluster::new(secrets.clone(), &world_id);
 
         let mut registries = Vec::new();
+        let mut cdns = Vec::new();
         for RegistryPlan {
             host,
             auth,
@@ -151,6 +159,8 @@ impl World {
             message,
             auth_host,
             rejects_secret_types,
+            plain_http,
+            blob_cdn,
         } in plan
         {
             // distribution tolerates 60 s of clock skew on exp/nbf; so does the mock.
@@ -181,12 +191,38 @@ impl World {
             for image in &images {
                 rb = rb.image(image_spec(image).map_err(WorldError::Invalid)?);
             }
+            if let Some(cdn) = &blob_cdn {
+                rb = rb.blob_redirect(format!("https://{cdn}"));
+                // The CDN serves the same (deterministic) content, anonymously.
+                let mut cdn_builder = MockRegistry::builder(cdn);
+                for image in &images {
+                    cdn_builder =
+                        cdn_builder.image(image_spec(image).map_err(WorldError::Invalid)?);
+                }
+                let cdn_registry =
+                    cdn_builder
+                        .start()
+                        .await
+                        .map_err(|source| WorldError::Registry {
+                            host: cdn.clone(),
+                            source,
+                        })?;
+                let cdn_front = TlsFront::start(&ca.issue(&[cdn])?, cdn_registry.addr()).await?;
+                hosts.insert(cdn.to_ascii_lowercase(), cdn_front.addr());
+                cdns.push((cdn_registry, cdn_front));
+            }
             let registry = rb.start().await.map_err(|source| WorldError::Registry {
                 host: host.clone(),
                 source,
             })?;
             let front = TlsFront::start(&ca.issue(&[&host])?, registry.addr()).await?;
-            hosts.insert(host.to_ascii_lowercase(), front.addr());
+            // An insecure registry answers plain HTTP where clients expect TLS.
+            let served_at = if plain_http {
+                registry.addr()
+            } else {
+                front.addr()
+            };
+            hosts.insert(host.to_ascii_lowercase(), served_at);
             registries.push(WorldRegistry {
                 host,
                 auth,
@@ -210,6 +246,28 @@ impl World {
             None => None,
         };
 
+        let hosts = HostMap::new(hosts);
+        let rules: Vec<_> = spec.firewall.iter().map(|r| r.value.clone()).collect();
+        let names = WorldNames::new(
+            hosts.clone(),
+            &rules,
+            crate::scenario::model::FirewallSide::Client,
+        );
+        let proxy_names = WorldNames::new(
+            hosts.clone(),
+            &rules,
+            crate::scenario::model::FirewallSide::Proxy,
+        );
+        let timeout = spec
+            .timeout_secs
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let proxy = match &spec.proxy {
+            Some(p) => {
+                Some(WorldProxy::start(&p.value, proxy_names, ca.certificate_pem(), timeout).await?)
+            }
+            None => None,
+        };
         let world = Self {
             ca,
             clock,
@@ -218,7 +276,7 @@ impl World {
             sso,
             _sso_front: sso_front,
             registries,
-            hosts: HostMap::new(hosts),
+            hosts,
             accounts,
             timeout: spec
                 .timeout_secs
@@ -226,6 +284,10 @@ impl World {
                 .unwrap_or(DEFAULT_TIMEOUT),
             cluster,
             internal_registry,
+            names,
+            proxy,
+            client: spec.client.clone(),
+            _cdns: cdns,
         };
         if !spec.cluster.global_pull_secret.is_empty() {
             let entries: Vec<&DockerRegistrySpec> = spec
@@ -326,20 +388,27 @@ impl World {
         self.internal_registry.as_ref()
     }
 
-    /// An HTTP client that resolves the world's names to its fronts, trusts only the
-    /// world's CA, uses no proxy, follows no redirect by itself, and gives up after the
-    /// world's timeout.
-    pub fn http_client(&self) -> Result<reqwest::Client, WorldError> {
-        let ca = reqwest::Certificate::from_pem(self.ca.certificate_pem().as_bytes())?;
-        Ok(reqwest::Client::builder()
-            .tls_certs_only([ca])
-            .dns_resolver(self.hosts.clone())
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.timeout)
-            .timeout(self.timeout)
-            .user_agent(concat!("regharness/", env!("CARGO_PKG_VERSION")))
-            .build()?)
+    /// The HTTP client of a step: the world's names (through the firewall), the
+    /// client host's proxy settings as the step's tool reads them, trust in the world's
+    /// CA (and the intercepting proxy's when the host trusts it); follows no redirect by
+    /// itself and gives up after the world's timeout.
+    pub fn http_client(
+        &self,
+        step: &StepNetwork,
+    ) -> Result<crate::client::http::HttpClient, WorldError> {
+        network::client_for(
+            &self.names,
+            &self.client,
+            self.proxy.as_ref(),
+            self.ca.certificate_pem(),
+            step,
+            self.timeout,
+        )
+    }
+
+    /// The customer's proxy, when the scenario has one.
+    pub fn proxy(&self) -> Option<&WorldProxy> {
+        self.proxy.as_ref()
     }
 
     /// The world's CA certificate (PEM).
@@ -425,6 +494,8 @@ impl World {
 
 /// A registry to start, catalogue defaults filled in.
 struct RegistryPlan {
+    plain_http: bool,
+    blob_cdn: Option<String>,
     host: String,
     auth: AuthModeSpec,
     images: Vec<ImageEntrySpec>,
@@ -513,6 +584,8 @@ fn registry_plan(spec: &WorldSpec) -> Result<Vec<RegistryPlan>, WorldError> {
                     message: d.unauthenticated_message,
                     auth_host: None,
                     rejects_secret_types: d.rejects_secret_types,
+                    plain_http: false,
+                    blob_cdn: None,
                 });
             }
         }
@@ -547,6 +620,8 @@ fn registry_plan(spec: &WorldSpec) -> Result<Vec<RegistryPlan>, WorldError> {
                     message,
                     auth_host,
                     rejects_secret_types,
+                    plain_http: r.plain_http,
+                    blob_cdn: r.blob_cdn.clone(),
                 });
             }
         }
