@@ -13,6 +13,7 @@
 //! Every mock binds 127.0.0.1 on a random port, so many worlds run side by side.
 
 pub mod clock;
+pub mod distribution;
 pub mod firewall;
 pub mod front;
 pub mod proxy;

@@ -9,22 +9,18 @@
 //! `REGHARNESS_DOCKER_REGISTRY=/path/to/registry` picks another binary.
 
 use std::future::Future;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::Path;
 use std::pin::Pin;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use regharness_mocks::distribution::{Distribution, PROGRAM, SERVICE};
 use regharness_mocks::{Account, Clock, ResourceActions, SigningKey, TokenClaims, TokenService};
 use serde_json::{json, Value};
 
-const PROGRAM: &str = "docker-registry";
-const SERVICE: &str = "docker-registry";
 const USER: &str = "1234567|ci-puller";
 const SECRET: &str = "canary-distribution-secret";
-/// How long the registry may take to listen.
-const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Any one HTTP exchange.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 /// A whole trial, start-up included.
@@ -59,7 +55,7 @@ fn checks() -> Vec<(&'static str, Check)> {
 fn main() {
     let args = Arguments::from_args();
     let required = std::env::var("REGHARNESS_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1");
-    let program = find_program();
+    let program = Distribution::find_program();
     if program.is_none() && !required {
         eprintln!("{PROGRAM} not installed: apt-get install docker-registry (distribution trials ignored)");
     }
@@ -82,18 +78,6 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn find_program() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("REGHARNESS_DOCKER_REGISTRY") {
-        return Some(PathBuf::from(path)).filter(|p| p.is_file());
-    }
-    let from_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(PROGRAM))
-            .find(|p| p.is_file())
-    });
-    from_path.or_else(|| Some(PathBuf::from("/usr/bin/docker-registry")).filter(|p| p.is_file()))
-}
-
 fn run_trial(program: &Path, check: Check) -> Result<(), Failed> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -109,26 +93,13 @@ fn run_trial(program: &Path, check: Check) -> Result<(), Failed> {
     })
 }
 
-/// Kills the registry when dropped.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// One world: the mock SSO, a registry trusting it, an HTTP client.
 struct Fixture {
     sso: TokenService,
     sso_clock: Clock,
     addr: SocketAddr,
-    log: PathBuf,
     http: reqwest::Client,
-    // Field order: the registry dies before its directory goes.
-    _registry: ChildGuard,
-    _dir: tempfile::TempDir,
+    registry: Distribution,
 }
 
 /// What a GET answered.
@@ -140,7 +111,6 @@ struct Answer {
 
 impl Fixture {
     async fn start(program: &Path) -> Result<Self, String> {
-        let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
         let sso_clock = Clock::new();
         let sso = TokenService::builder()
             .clock(sso_clock.clone())
@@ -148,39 +118,22 @@ impl Fixture {
             .start()
             .await
             .map_err(|e| format!("mock SSO: {e}"))?;
-        let bundle = dir.path().join("sso-signing.pem");
-        std::fs::write(&bundle, sso.signing_certificate_pem())
-            .map_err(|e| format!("writing {}: {e}", bundle.display()))?;
-        let log = dir.path().join("registry.log");
-        let mut last_error = String::new();
-        // A free port may be taken between probing and the registry's bind: retry.
-        for _ in 0..3 {
-            let addr = free_port()?;
-            let config = dir.path().join("config.yml");
-            std::fs::write(&config, registry_config(dir.path(), addr, &sso, &bundle))
-                .map_err(|e| format!("writing {}: {e}", config.display()))?;
-            match spawn_registry(program, &config, &log, addr).await {
-                Ok(child) => {
-                    let http = reqwest::Client::builder()
-                        .no_proxy()
-                        .timeout(HTTP_TIMEOUT)
-                        .connect_timeout(HTTP_TIMEOUT)
-                        .build()
-                        .map_err(|e| format!("HTTP client: {e}"))?;
-                    return Ok(Self {
-                        sso,
-                        sso_clock,
-                        addr,
-                        log,
-                        http,
-                        _registry: child,
-                        _dir: dir,
-                    });
-                }
-                Err(e) => last_error = e,
-            }
-        }
-        Err(format!("{last_error}\nregistry log:\n{}", log_tail(&log)))
+        let registry = Distribution::start(program, &sso)
+            .await
+            .map_err(|e| e.to_string())?;
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(HTTP_TIMEOUT)
+            .connect_timeout(HTTP_TIMEOUT)
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(Self {
+            sso,
+            sso_clock,
+            addr: registry.addr(),
+            http,
+            registry,
+        })
     }
 
     async fn get(&self, path: &str, token: Option<&str>) -> Result<Answer, String> {
@@ -249,85 +202,11 @@ impl Fixture {
     }
 
     fn with_log(&self, message: &str) -> String {
-        format!("{message}\nregistry log (tail):\n{}", log_tail(&self.log))
+        format!(
+            "{message}\nregistry log (tail):\n{}",
+            self.registry.log_tail()
+        )
     }
-}
-
-fn free_port() -> Result<SocketAddr, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("probing a port: {e}"))?;
-    listener
-        .local_addr()
-        .map_err(|e| format!("probing a port: {e}"))
-}
-
-/// YAML with every string JSON-quoted (a JSON string is a YAML double-quoted scalar).
-fn registry_config(dir: &Path, addr: SocketAddr, sso: &TokenService, bundle: &Path) -> String {
-    let q = |s: &str| Value::String(s.to_string()).to_string();
-    format!(
-        "version: 0.1\n\
-         log:\n  level: info\n  formatter: text\n\
-         storage:\n  filesystem:\n    rootdirectory: {root}\n\
-         http:\n  addr: {addr}\n  secret: {secret}\n\
-         auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {bundle}\n",
-        root = q(&dir.join("data").display().to_string()),
-        addr = q(&addr.to_string()),
-        secret = q("regharness-distribution-test"),
-        realm = q(&sso.local_realm_url()),
-        service = q(SERVICE),
-        issuer = q(&sso.issuer()),
-        bundle = q(&bundle.display().to_string()),
-    )
-}
-
-async fn spawn_registry(
-    program: &Path,
-    config: &Path,
-    log: &Path,
-    addr: SocketAddr,
-) -> Result<ChildGuard, String> {
-    let log_file = std::fs::File::create(log).map_err(|e| format!("creating the log: {e}"))?;
-    let log_err = log_file
-        .try_clone()
-        .map_err(|e| format!("creating the log: {e}"))?;
-    let mut command = Command::new(program);
-    command
-        .arg("serve")
-        .arg(config)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log_file))
-        .stderr(Stdio::from(log_err));
-    // REGISTRY_* variables override the configuration file.
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("REGISTRY_") {
-            command.env_remove(key);
-        }
-    }
-    let child = command
-        .spawn()
-        .map_err(|e| format!("starting {}: {e}", program.display()))?;
-    let mut guard = ChildGuard(child);
-    let deadline = Instant::now() + LISTEN_TIMEOUT;
-    loop {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return Ok(guard);
-        }
-        if let Ok(Some(status)) = guard.0.try_wait() {
-            return Err(format!("{} exited with {status}", program.display()));
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "{} did not listen on {addr} within {LISTEN_TIMEOUT:?}",
-                program.display()
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn log_tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(30)..].join("\n")
 }
 
 /// The parameters of a `Bearer k="v",k="v"` challenge.

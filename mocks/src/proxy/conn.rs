@@ -146,6 +146,7 @@ impl Conn {
                     (Kind::Connect, host, port, url)
                 }
                 None => {
+                    // squid closes the connection after a request it cannot parse.
                     let target = line.target.to_string();
                     let page = Page::InvalidUrl;
                     return self
@@ -154,7 +155,7 @@ impl Conn {
                             400,
                             page,
                             Style::Refused,
-                            keep_alive,
+                            false,
                             None,
                             &target,
                             "",
@@ -182,7 +183,7 @@ impl Conn {
                             status,
                             page,
                             Style::Refused,
-                            keep_alive,
+                            false,
                             None,
                             &target,
                             "",
