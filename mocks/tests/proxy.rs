@@ -1089,6 +1089,13 @@ async fn plain_http_is_forwarded_in_origin_form() {
     )
     .await;
     assert_eq!(answer.status_line, "HTTP/1.1 200 OK");
+    let names = answer.names();
+    assert_eq!(
+        names[names.len() - 4..],
+        ["X-Cache", "X-Cache-Lookup", "Via", "Connection"],
+        "squid's headers close the relayed head"
+    );
+    assert_eq!(answer.header("connection"), Some("close"));
     assert!(
         answer
             .body
@@ -1128,6 +1135,9 @@ async fn plain_http_is_forwarded_in_origin_form() {
         "HTTP/1.1 400 Bad Request",
         "ERR_INVALID_URL 0",
     );
+    // ... and closes the connection.
+    assert_eq!(origin_form.header("connection"), Some("close"));
+    assert!(closes(&mut raw).await);
 
     let events = proxy.events();
     assert_eq!(

@@ -147,8 +147,11 @@ impl HttpClient {
                 HeaderValue::from_str(&format!("Basic {token}")).ok()
             });
         let connector = Connector::new(transport)?;
+        // One connection per request: whether a pooled connection is back in the pool
+        // when the next request starts is a race, and the transcript (each new
+        // connection's proxy lines) and the firewall's byte counts must not depend on it.
         let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(0)
             .build(connector.clone());
         Ok(Self {
             client,

@@ -150,16 +150,7 @@ impl Conn {
                     let target = line.target.to_string();
                     let page = Page::InvalidUrl;
                     return self
-                        .refuse(
-                            event,
-                            400,
-                            page,
-                            Style::Refused,
-                            false,
-                            None,
-                            &target,
-                            "",
-                        )
+                        .refuse(event, 400, page, Style::Refused, false, None, &target, "")
                         .await;
                 }
             }
@@ -762,13 +753,18 @@ fn forwarded_request(
     out
 }
 
-/// The origin's response head as relayed: hop-by-hop headers replaced by squid's.
+/// The origin's response head as relayed: squid speaks HTTP/1.1 to its clients
+/// whatever the origin spoke, and replaces the hop-by-hop headers with its own.
 fn relayed_response(response: &Head, hostname: &str, port: u16) -> String {
     let kept: Vec<(String, String)> = response.end_to_end_headers().cloned().collect();
+    let status_line = match response.start_line.split_once(' ') {
+        Some((version, rest)) if version.starts_with("HTTP/1.") => format!("HTTP/1.1 {rest}"),
+        _ => response.start_line.clone(),
+    };
     format!(
-        "{}\r\n{}Via: 1.1 {hostname} ({SQUID})\r\nX-Cache: MISS from {hostname}\r\n\
-         X-Cache-Lookup: MISS from {hostname}:{port}\r\nConnection: close\r\n\r\n",
-        response.start_line,
+        "{status_line}\r\n{}X-Cache: MISS from {hostname}\r\n\
+         X-Cache-Lookup: MISS from {hostname}:{port}\r\nVia: 1.1 {hostname} ({SQUID})\r\n\
+         Connection: close\r\n\r\n",
         header_lines(&kept)
     )
 }
@@ -859,7 +855,7 @@ mod tests {
     #[test]
     fn response_rewrite() {
         let response = Head {
-            start_line: "HTTP/1.1 200 OK".into(),
+            start_line: "HTTP/1.0 200 OK".into(),
             headers: vec![
                 ("Content-Length".into(), "2".into()),
                 ("Connection".into(), "keep-alive".into()),
@@ -868,8 +864,8 @@ mod tests {
         };
         assert_eq!(
             relayed_response(&response, "vm", 3128),
-            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nVia: 1.1 vm (squid/5.7)\r\n\
-             X-Cache: MISS from vm\r\nX-Cache-Lookup: MISS from vm:3128\r\nConnection: close\r\n\r\n"
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Cache: MISS from vm\r\n\
+             X-Cache-Lookup: MISS from vm:3128\r\nVia: 1.1 vm (squid/5.7)\r\nConnection: close\r\n\r\n"
         );
         assert_eq!(status_of(&response), (200, "OK".to_string()));
     }

@@ -192,7 +192,7 @@ impl Page {
             "<!DOCTYPE {doctype} PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n\
              <html><head>\n\
              <meta type=\"copyright\" content=\"Copyright (C) 1996-2021 The Squid Software Foundation and contributors\">\n\
-             <meta http-equiv=\"Content-Type\" {content}=\"text/html; charset=utf-8\">\n\
+             <meta http-equiv=\"Content-Type\" {content_attr}=\"text/html; charset=utf-8\">\n\
              <title>{title}</title>\n\
              <style type=\"text/css\"><!-- \n --></style>\n\
              </head><body id={code}>\n\
@@ -201,7 +201,7 @@ impl Page {
              {hr}\n<div id=\"footer\">\n<p>Generated {date} by {hostname} ({SQUID})</p>\n<!-- {code} -->\n</div>\n</body></html>\n",
             title = self.title(),
             // squid's ERR_CONNECT_FAIL template spells this attribute in capitals.
-            content = if matches!(self, Page::ConnectFail { .. }) {
+            content_attr = if matches!(self, Page::ConnectFail { .. }) {
                 "CONTENT"
             } else {
                 "content"
