@@ -10,6 +10,7 @@ pub mod client;
 pub mod cluster;
 pub mod diagnosis;
 pub mod flow;
+pub mod node_config;
 pub mod probe;
 pub mod redact;
 pub mod report;

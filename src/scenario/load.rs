@@ -94,7 +94,7 @@ pub fn load_str(text: &str, path: &Path, root: Option<&Path>) -> Result<Scenario
 }
 
 /// serde-saphyr renders a snippet after the message; the report wants one line.
-fn first_line(rendered: &str) -> String {
+pub(crate) fn first_line(rendered: &str) -> String {
     let line = rendered
         .lines()
         .find(|l| !l.trim().is_empty())
