@@ -56,9 +56,6 @@ pub enum WorldError {
     /// The scenario describes something the world cannot be.
     #[error("{0}")]
     Invalid(String),
-    /// The HTTP client could not be built.
-    #[error("HTTP client: {0}")]
-    Client(#[from] reqwest::Error),
 }
 
 /// A registry of the world and its HTTPS endpoint.

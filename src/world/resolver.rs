@@ -4,11 +4,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-
 /// Maps virtual host names (`registry.redhat.io`) to the loopback address of their TLS
-/// front. Names outside the world fail like an unknown host: a scenario never reaches
-/// the real network.
+/// front, for the world's name service (see `network::WorldNames`). Names outside the
+/// world do not resolve: a scenario never reaches the real network.
 #[derive(Debug, Clone, Default)]
 pub struct HostMap {
     hosts: Arc<HashMap<String, SocketAddr>>,
@@ -32,23 +30,5 @@ impl HostMap {
         let mut names: Vec<String> = self.hosts.keys().cloned().collect();
         names.sort();
         names
-    }
-}
-
-/// Error of a name outside the world.
-#[derive(Debug, thiserror::Error)]
-#[error("dns error: no such host {0:?} in this world")]
-pub struct UnknownHost(pub String);
-
-impl Resolve for HostMap {
-    fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().to_string();
-        let found = self.get(&host);
-        Box::pin(async move {
-            match found {
-                Some(addr) => Ok(Box::new(std::iter::once(addr)) as Addrs),
-                None => Err(Box::new(UnknownHost(host)) as _),
-            }
-        })
     }
 }
