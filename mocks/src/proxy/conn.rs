@@ -384,16 +384,7 @@ impl Conn {
         if !early.is_empty() && upstream.write_all(&early).await.is_err() {
             return;
         }
-        let relayed = tokio::io::copy_bidirectional_with_sizes(
-            &mut self.client,
-            &mut upstream,
-            RELAY_BUFFER,
-            RELAY_BUFFER,
-        )
-        .await;
-        if let Err(e) = relayed {
-            tracing::debug!(error = %e, "proxy tunnel ended");
-        }
+        relay(&mut self.client, &mut upstream, "proxy tunnel ended").await;
     }
 
     /// Terminates the client's TLS with a leaf from the interception CA, opens TLS to
@@ -465,16 +456,7 @@ impl Conn {
             }
         };
         let mut origin = Counted::new(origin, counters);
-        let relayed = tokio::io::copy_bidirectional_with_sizes(
-            &mut client,
-            &mut origin,
-            RELAY_BUFFER,
-            RELAY_BUFFER,
-        )
-        .await;
-        if let Err(e) = relayed {
-            tracing::debug!(error = %e, "intercepted tunnel ended");
-        }
+        relay(&mut client, &mut origin, "intercepted tunnel ended").await;
     }
 
     /// Forwards a plain-HTTP request in origin form and relays the response with
@@ -788,6 +770,18 @@ fn status_of(response: &Head) -> (u16, String) {
     let status = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
     let phrase = parts.next().unwrap_or_default().to_string();
     (status, phrase)
+}
+
+/// Copies both ways until both sides are done; an error only ends the tunnel (logged).
+async fn relay<A, B>(a: &mut A, b: &mut B, what: &str)
+where
+    A: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + ?Sized,
+    B: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + ?Sized,
+{
+    let relayed = tokio::io::copy_bidirectional_with_sizes(a, b, RELAY_BUFFER, RELAY_BUFFER).await;
+    if let Err(e) = relayed {
+        tracing::debug!(error = %e, "{what}");
+    }
 }
 
 #[cfg(test)]
