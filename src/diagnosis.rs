@@ -76,6 +76,25 @@ pub enum DiagnosisClass {
     TlsUnknownAuthority,
     /// The client spoke TLS and the server answered in plain HTTP.
     HttpResponseToHttpsClient,
+    /// The node's registries.conf blocks the registry (`blocked = true`), so the pull is
+    /// refused before any network traffic (`registrySources.blockedRegistries`, or a
+    /// registry missing from `allowedRegistries`).
+    BlockedByRegistriesConf,
+    /// The node's signature policy (`/etc/containers/policy.json`) rejects the image: with
+    /// `allowedRegistries`, every registry not listed falls to the default `reject`.
+    RejectedByPolicy,
+    /// The registry serves plain HTTP or an unverifiable certificate and the node does not
+    /// list it in `registrySources.insecureRegistries`.
+    InsecureRegistryNotConfigured,
+    /// The registry's certificate is issued by a CA the node does not trust, and
+    /// `additionalTrustedCA` has no entry for the registry.
+    UntrustedCa,
+    /// A short name with several search registries and short-name mode `enforcing`: the
+    /// client cannot prompt without a TTY and refuses to guess.
+    ShortNameAmbiguous,
+    /// `check image-config` found errors (or, strict, warnings) in the cluster's image
+    /// configuration, or the Machine Config Operator could not render it.
+    ImageConfigInvalid,
 }
 
 impl DiagnosisClass {
@@ -108,6 +127,12 @@ impl DiagnosisClass {
         Self::DnsFailure,
         Self::TlsUnknownAuthority,
         Self::HttpResponseToHttpsClient,
+        Self::BlockedByRegistriesConf,
+        Self::RejectedByPolicy,
+        Self::InsecureRegistryNotConfigured,
+        Self::UntrustedCa,
+        Self::ShortNameAmbiguous,
+        Self::ImageConfigInvalid,
     ];
 
     /// The kebab-case name used in scenarios and reports.
@@ -140,6 +165,12 @@ impl DiagnosisClass {
             Self::DnsFailure => "dns-failure",
             Self::TlsUnknownAuthority => "tls-unknown-authority",
             Self::HttpResponseToHttpsClient => "http-response-to-https-client",
+            Self::BlockedByRegistriesConf => "blocked-by-registries-conf",
+            Self::RejectedByPolicy => "rejected-by-policy",
+            Self::InsecureRegistryNotConfigured => "insecure-registry-not-configured",
+            Self::UntrustedCa => "untrusted-ca",
+            Self::ShortNameAmbiguous => "short-name-ambiguous",
+            Self::ImageConfigInvalid => "image-config-invalid",
         }
     }
 
@@ -327,6 +358,61 @@ impl DiagnosisClass {
                  plain text. Use http:// for it and mark it insecure ([[registry]] insecure = \
                  true in registries.conf, --tls-verify=false, or insecureRegistries on \
                  OpenShift); confirm with curl -v http://<host>/v2/."
+            }
+            Self::BlockedByRegistriesConf => {
+                "The node refuses the registry before connecting to it: /etc/containers/\
+                 registries.conf has `blocked = true` for its prefix. On OpenShift the file is \
+                 rendered from image.config.openshift.io/cluster: remove the registry from \
+                 `spec.registrySources.blockedRegistries` (`oc edit image.config.openshift.io/\
+                 cluster`); the Machine Config Operator then drains each node, restarts CRI-O \
+                 and uncordons it. Never block registry.redhat.io or quay.io: payload pods \
+                 need them."
+            }
+            Self::RejectedByPolicy => {
+                "The node's signature policy rejects the image: /etc/containers/policy.json has \
+                 `\"default\": [{\"type\": \"reject\"}]` and no entry accepts this registry or \
+                 repository. On OpenShift, `spec.registrySources.allowedRegistries` lists the \
+                 only registries nodes may pull from: add the registry (or the repository) to \
+                 it, remembering registry.redhat.io, quay.io, the internal registry \
+                 (image-registry.openshift-image-registry.svc:5000) and, on a disconnected \
+                 cluster, the mirror registry. Changing the allowed list updates policy.json \
+                 without draining nodes."
+            }
+            Self::InsecureRegistryNotConfigured => {
+                "The registry has no valid TLS (plain HTTP, or a certificate that cannot be \
+                 verified) and the node does not treat it as insecure. Either give it a \
+                 certificate the node trusts (additionalTrustedCA), or add it to \
+                 `spec.registrySources.insecureRegistries` of image.config.openshift.io/cluster \
+                 (and to `allowedRegistries` when that list is set); the node then gets \
+                 `[[registry]] location = \"<host>\" insecure = true` in registries.conf."
+            }
+            Self::UntrustedCa => {
+                "The registry's certificate is signed by a CA the node does not trust. Give the \
+                 node the CA: `oc create configmap registry-config \
+                 --from-file=<host>=ca.crt -n openshift-config` (write a port as `..`: \
+                 `registry.example.com..5000`), then `oc patch image.config.openshift.io/cluster \
+                 --patch '{\"spec\":{\"additionalTrustedCA\":{\"name\":\"registry-config\"}}}' \
+                 --type=merge`. Each node then gets /etc/docker/certs.d/<host[:port]>/ca.crt. \
+                 For podman or skopeo elsewhere, put the CA in /etc/containers/certs.d/<host>/."
+            }
+            Self::ShortNameAmbiguous => {
+                "A short name (no registry host) can come from several search registries, and \
+                 the short-name mode is `enforcing`: without a TTY to ask, the client refuses \
+                 to guess (`short-name resolution enforced but cannot prompt without a TTY`). \
+                 Use the fully qualified name (registry.redhat.io/ubi8/ubi-minimal), define an \
+                 alias in registries.conf.d, or narrow `containerRuntimeSearchRegistries` to \
+                 one registry. CRI-O itself tries the search registries in order, which sends \
+                 the pull secret to each of them."
+            }
+            Self::ImageConfigInvalid => {
+                "The cluster image configuration has problems; each finding names its field \
+                 path. Fix image.config.openshift.io/cluster with `oc edit \
+                 image.config.openshift.io/cluster` (set `allowedRegistries` or \
+                 `blockedRegistries`, not both; list registry.redhat.io, quay.io, the internal \
+                 registry and any mirror in `allowedRegistries`; list each insecure registry \
+                 there too), and the CA ConfigMap in openshift-config (keys `host` or \
+                 `host..port`, values PEM certificates). Check again with `regharness check \
+                 image-config`."
             }
             Self::ClusterObjectInvalid => {
                 "The cluster refused the request: a named service account, secret or \

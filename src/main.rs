@@ -55,6 +55,11 @@ enum Command {
         #[command(subcommand)]
         what: CheckCommand,
     },
+    /// Render files a node gets from cluster configuration.
+    Render {
+        #[command(subcommand)]
+        what: RenderCommand,
+    },
     /// Seed 003's troubleshooting procedure against any registry: reach it (through the
     /// proxy), read its challenge, get a token (200 good credentials, 401 wrong
     /// credentials, anything else the network), bearer-ping /v2/.
@@ -140,6 +145,48 @@ enum CheckCommand {
     },
 }
 
+/// What `regharness render` renders.
+#[derive(Subcommand)]
+enum RenderCommand {
+    /// Write the node files the Machine Config Operator renders from the cluster image
+    /// configuration.
+    ///
+    /// From an `image.config.openshift.io/cluster` resource, its ImageContentSourcePolicies
+    /// and its additionalTrustedCA ConfigMap: /etc/containers/policy.json,
+    /// /etc/containers/registries.conf, registries.conf.d/01-image-searchRegistries.conf and
+    /// /etc/docker/certs.d/HOST[:PORT]/ca.crt, written under --out at their node paths
+    /// (other files already there are left alone). Prints each file with what applying it
+    /// needs on a node (reload CRI-O, drain, reboot).
+    ///
+    /// Exit status: 0 written, 1 the Machine Config Operator would refuse the
+    /// configuration, 2 unreadable input or an unwritable --out.
+    NodeConfig(NodeConfigArgs),
+}
+
+#[derive(clap::Args)]
+struct NodeConfigArgs {
+    /// The Image resource (YAML, as `oc get image.config.openshift.io/cluster -o yaml` prints it).
+    #[arg(long, value_name = "FILE")]
+    image_config: PathBuf,
+    /// An ImageContentSourcePolicy (repeatable).
+    #[arg(long = "icsp", value_name = "FILE")]
+    icsps: Vec<PathBuf>,
+    /// The additionalTrustedCA ConfigMap (must be the one spec.additionalTrustedCA names).
+    #[arg(long, value_name = "FILE")]
+    ca_configmap: Option<PathBuf>,
+    /// The cluster's release image (`oc get clusterversion version -o
+    /// jsonpath='{.status.desired.image}'`): blocked registries that would cut nodes off the
+    /// payload are then skipped as the Machine Config Operator does.
+    #[arg(long, value_name = "IMAGE")]
+    release_image: Option<String>,
+    /// Directory to write the files under (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Print {"out", "files": [{"path", "written", "change", "action"}], "node_action", "notes"}.
+    #[arg(long)]
+    json: bool,
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -168,6 +215,9 @@ fn main() -> ExitCode {
             Err(e) => usage_error(&e),
         },
         Command::Check { what } => check(what),
+        Command::Render {
+            what: RenderCommand::NodeConfig(args),
+        } => render_node_config(&args),
         Command::Probe(args) => probe(args),
     }
 }
@@ -328,6 +378,57 @@ fn check_image_config(
             ExitCode::from(2)
         }
     }
+}
+
+/// `regharness render node-config ...`.
+fn render_node_config(args: &NodeConfigArgs) -> ExitCode {
+    use regharness::node_config::input::{self, CONFIGMAP_KIND, ICSP_KIND, IMAGE_KIND};
+    use regharness::node_config::render::{self, report, RenderOptions};
+    let loaded = (|| {
+        let image: input::ImageConfig = input::read(&args.image_config, IMAGE_KIND)?;
+        let icsps = args
+            .icsps
+            .iter()
+            .map(|f| input::read(f, ICSP_KIND))
+            .collect::<Result<Vec<input::ImageContentSourcePolicy>, _>>()?;
+        let ca: Option<input::ConfigMap> = args
+            .ca_configmap
+            .as_deref()
+            .map(|f| input::read(f, CONFIGMAP_KIND))
+            .transpose()?;
+        Ok::<_, input::InputError>((image, icsps, ca))
+    })();
+    let (image, icsps, ca) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let options = RenderOptions {
+        release_image: args.release_image.clone(),
+    };
+    let rendering = match render::render_with(&image, &icsps, ca.as_ref(), &options) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let written = match rendering.files.write_to(&args.out) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: writing under {}: {e}", args.out.display());
+            return ExitCode::from(2);
+        }
+    };
+    let report = report::report(&rendering, &args.out, &written);
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_human());
+    }
+    ExitCode::SUCCESS
 }
 
 fn run(

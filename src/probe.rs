@@ -349,6 +349,7 @@ pub fn system_client(
         proxy: settings,
         roots: std::sync::Arc::new(roots),
         insecure: false,
+        host_tls: Default::default(),
         connect_timeout: timeout,
     };
     HttpClient::new(transport, timeout).map_err(|e| format!("TLS: {e}"))

@@ -127,6 +127,7 @@ pub async fn run_scenario(scenario: &Scenario) -> ScenarioReport {
                 convention: crate::client::proxy_env::ProxyConvention::Go,
                 env: step.env.clone(),
                 explicit_proxy: step.proxy.clone(),
+                host_tls: Default::default(),
             },
         };
         let result = match tokio::time::timeout(budget, execute(&ctx, &step.action)).await {
@@ -264,6 +265,8 @@ async fn execute(ctx: &FlowContext<'_>, action: &StepAction) -> StepResult {
         StepAction::SetBuildSecret(s) => flow::cluster_objects::set_build_secret(ctx, s),
         StepAction::PodPull(s) => flow::pod_pull::run(ctx, s).await,
         StepAction::CheckPullSecret(s) => flow::check_secret::run(ctx, s),
+        StepAction::CheckImageConfig(s) => flow::node_config::check(ctx, s),
+        StepAction::RenderNodeConfig(s) => flow::node_config::render_files(ctx, s),
     }
 }
 
@@ -328,7 +331,10 @@ pub fn check(expect: &Expect, result: &StepResult) -> Vec<String> {
         got.dedup();
         wanted.dedup();
         if result.findings.is_none() {
-            unmet.push("expect.findings is only for check-pull-secret steps".to_string());
+            unmet.push(
+                "expect.findings is only for check-pull-secret and check-image-config steps"
+                    .to_string(),
+            );
         } else if wanted != got {
             unmet.push(format!(
                 "expected findings [{}], got [{}]",
@@ -487,6 +493,14 @@ pub fn step_name(index: usize, step: &StepSpec) -> String {
             .clone()
             .or_else(|| c.auth_file.map(|k| auth_file::display_path(k).to_string()))
             .unwrap_or_else(|| "content".into()),
+        StepAction::CheckImageConfig(c) => {
+            if c.strict {
+                "--strict".into()
+            } else {
+                "cluster".into()
+            }
+        }
+        StepAction::RenderNodeConfig(_) => "cluster".into(),
     };
     format!("{} {} {}", index + 1, kind_of(&step.action), detail)
 }
@@ -510,6 +524,8 @@ pub fn kind_of(action: &StepAction) -> &'static str {
         StepAction::SetBuildSecret(_) => "set-build-secret",
         StepAction::PodPull(_) => "pod-pull",
         StepAction::CheckPullSecret(_) => "check-pull-secret",
+        StepAction::CheckImageConfig(_) => "check-image-config",
+        StepAction::RenderNodeConfig(_) => "render-node-config",
     }
 }
 

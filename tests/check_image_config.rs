@@ -56,6 +56,7 @@ fn every_rule_of_seed_004_is_reported_with_its_field() {
         ("warning", "payload-registry-blocked"),
         ("warning", "public-search-registry"),
         ("warning", "insecure-external-registry"),
+        ("warning", "insecure-scope-with-tag"),
     ] {
         assert!(
             found.contains(&(severity.to_string(), code.to_string())),

@@ -9,4 +9,5 @@ pub mod challenge;
 pub mod http;
 pub mod proxy_env;
 pub mod reference;
+pub mod skopeo;
 pub mod transport;

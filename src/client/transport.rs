@@ -180,8 +180,51 @@ pub struct TransportConfig {
     pub roots: Arc<rustls::RootCertStore>,
     /// Accept any certificate (an insecure registry).
     pub insecure: bool,
+    /// Per `host:port` TLS settings (a node's `certs.d` CAs, its insecure registries).
+    pub host_tls: std::collections::BTreeMap<String, HostTls>,
     /// Bound of every connect, proxy answer and handshake.
     pub connect_timeout: Duration,
+}
+
+/// TLS settings for one `host:port`, on top of the transport's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostTls {
+    /// More trusted CAs (PEM), as `/etc/docker/certs.d/HOST:PORT/ca.crt` adds them.
+    pub extra_roots_pem: Vec<String>,
+    /// Accept any certificate from this host (an insecure registry).
+    pub insecure: bool,
+}
+
+/// One TLS client configuration and the verifier that remembers failed issuers.
+#[derive(Clone)]
+struct TlsSetup {
+    config: Arc<rustls::ClientConfig>,
+    verifier: Arc<RecordingVerifier>,
+}
+
+impl TlsSetup {
+    fn new(roots: Arc<rustls::RootCertStore>, insecure: bool) -> Result<Self, rustls::Error> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let inner =
+            rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+                .build()
+                .map_err(|e| rustls::Error::General(e.to_string()))?;
+        let verifier = Arc::new(RecordingVerifier {
+            inner,
+            insecure,
+            last_issuer: Mutex::new(None),
+        });
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier.clone())
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Self {
+            config: Arc::new(config),
+            verifier,
+        })
+    }
 }
 
 impl std::fmt::Debug for TransportConfig {
@@ -189,6 +232,7 @@ impl std::fmt::Debug for TransportConfig {
         f.debug_struct("TransportConfig")
             .field("proxy", &self.proxy)
             .field("insecure", &self.insecure)
+            .field("host_tls", &self.host_tls)
             .field("connect_timeout", &self.connect_timeout)
             .finish_non_exhaustive()
     }
@@ -198,36 +242,35 @@ impl std::fmt::Debug for TransportConfig {
 #[derive(Clone)]
 pub struct Connector {
     config: Arc<TransportConfig>,
-    tls: Arc<rustls::ClientConfig>,
-    verifier: Arc<RecordingVerifier>,
+    tls: TlsSetup,
+    host_tls: Arc<std::collections::HashMap<String, TlsSetup>>,
     events: Arc<Mutex<Vec<ConnectEvent>>>,
 }
 
 impl Connector {
     /// A connector for `config`.
     pub fn new(config: TransportConfig) -> Result<Self, rustls::Error> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
-            config.roots.clone(),
-            provider.clone(),
-        )
-        .build()
-        .map_err(|e| rustls::Error::General(e.to_string()))?;
-        let verifier = Arc::new(RecordingVerifier {
-            inner,
-            insecure: config.insecure,
-            last_issuer: Mutex::new(None),
-        });
-        let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .dangerous()
-            .with_custom_certificate_verifier(verifier.clone())
-            .with_no_client_auth();
-        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        use rustls::pki_types::pem::PemObject;
+        let tls = TlsSetup::new(config.roots.clone(), config.insecure)?;
+        let mut host_tls = std::collections::HashMap::new();
+        for (target, settings) in &config.host_tls {
+            let mut roots = (*config.roots).clone();
+            for pem in &settings.extra_roots_pem {
+                for cert in CertificateDer::pem_slice_iter(pem.as_bytes()).flatten() {
+                    // A PEM block that is no usable CA adds nothing; `check
+                    // image-config` reports it (ca-not-pem) and the handshake fails.
+                    let _ = roots.add(cert);
+                }
+            }
+            host_tls.insert(
+                target.to_ascii_lowercase(),
+                TlsSetup::new(Arc::new(roots), config.insecure || settings.insecure)?,
+            );
+        }
         Ok(Self {
             config: Arc::new(config),
-            tls: Arc::new(tls),
-            verifier,
+            tls,
+            host_tls: Arc::new(host_tls),
             events: Arc::default(),
         })
     }
@@ -291,14 +334,19 @@ impl Connector {
             kind: TlsFailure::Other,
             message: e.to_string(),
         })?;
-        let tls = tokio_rustls::TlsConnector::from(self.tls.clone());
+        let setup = self
+            .host_tls
+            .get(&target.to_ascii_lowercase())
+            .unwrap_or(&self.tls)
+            .clone();
+        let tls = tokio_rustls::TlsConnector::from(setup.config.clone());
         let handshake = tokio::time::timeout(timeout, tls.connect(name, tcp)).await;
         match handshake {
             Ok(Ok(stream)) => Ok(Stream {
                 io: TokioIo::new(Io::Tls(Box::new(stream))),
                 proxied_plain: false,
             }),
-            Ok(Err(e)) => Err(self.tls_error(&target, &e)),
+            Ok(Err(e)) => Err(self.tls_error(&target, &e, &setup.verifier)),
             Err(_) => Err(ConnectError::ConnectTimeout {
                 target,
                 via_proxy: proxy.is_some(),
@@ -405,7 +453,7 @@ impl Connector {
         })
     }
 
-    fn tls_error(&self, target: &str, e: &io::Error) -> ConnectError {
+    fn tls_error(&self, target: &str, e: &io::Error, verifier: &RecordingVerifier) -> ConnectError {
         let message = e.to_string();
         let rustls_error = e
             .get_ref()
@@ -413,8 +461,7 @@ impl Connector {
         let kind = match rustls_error {
             Some(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)) => {
                 TlsFailure::UnknownAuthority {
-                    issuer: self
-                        .verifier
+                    issuer: verifier
                         .last_issuer
                         .lock()
                         .ok()

@@ -980,28 +980,7 @@ fn valid_domain(domain: &str) -> bool {
 
 /// docker reference path component: `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`.
 fn valid_path_component(component: &str) -> bool {
-    let b = component.as_bytes();
-    let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if alnum(b[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < b.len() && !alnum(b[i]) {
-            i += 1;
-        }
-        let sep = &component[start..i];
-        let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|c| c == b'-');
-        if !ok {
-            return false;
-        }
-    }
-    true
+    crate::node_config::enforce::docker_ref::is_path_component(component)
 }
 
 /// The parts of a Secret the check reads (JSON or YAML). Deserialised by hand so that no

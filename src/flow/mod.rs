@@ -3,6 +3,8 @@
 pub mod check_secret;
 pub mod cluster_objects;
 pub mod login;
+pub mod node_config;
+pub mod node_pull;
 pub mod ping;
 pub mod pod_pull;
 pub mod pull;

@@ -99,7 +99,16 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PodPullSpec) -> StepResult {
             .map(|c| credentials_of(&c))
     });
 
-    let mut http = match ctx.session(crate::client::proxy_env::ProxyConvention::Go) {
+    // On a node with an image configuration, CRI-O applies the rendered files.
+    let node = match ctx.world.node().map(super::node_pull::rendered).transpose() {
+        Ok(n) => n,
+        Err(f) => return f.into_result(Default::default()),
+    };
+    let session = match node {
+        Some(n) => super::node_pull::node_session(ctx, n, std::slice::from_ref(&image)),
+        None => ctx.session(crate::client::proxy_env::ProxyConvention::Go),
+    };
+    let mut http = match session {
         Ok(h) => h,
         Err(f) => return f.into_result(Default::default()),
     };
@@ -120,7 +129,15 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PodPullSpec) -> StepResult {
         });
         let presented = attempt.as_ref().filter(|_| !refused).map(credentials_of);
         let realm = realm_credentials.as_ref().map(|o| o.as_ref());
-        match pull(&mut http, &image, presented.as_ref(), realm, platform).await {
+        let pulled = match node {
+            // CRI-O presents the kubelet's credential to every source (mirrors too).
+            Some(n) => {
+                let for_source = |_: &ImageReference| Ok(presented.clone());
+                super::node_pull::pull_on_node(&mut http, n, &image, &for_source, platform).await
+            }
+            None => pull(&mut http, &image, presented.as_ref(), realm, platform).await,
+        };
+        match pulled {
             Ok(mut summary) => {
                 let from = match &attempt {
                     Some(c) => format!(
@@ -153,18 +170,31 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PodPullSpec) -> StepResult {
         }
     }
 
-    let (class, detail) = cluster.with_namespace(&spec.namespace, |ns| {
-        explain(
-            ns,
-            spec,
-            &pod,
-            &image,
-            &failures,
-            &ignored,
-            auth_host.as_deref(),
-            realm_credentials.as_ref(),
+    let node_refusal = failures.first().is_some_and(|(_, _, f)| {
+        matches!(
+            f.diagnosis.class,
+            DiagnosisClass::BlockedByRegistriesConf
+                | DiagnosisClass::RejectedByPolicy
+                | DiagnosisClass::UntrustedCa
+                | DiagnosisClass::InsecureRegistryNotConfigured
         )
     });
+    let (class, detail) = if node_refusal {
+        (None, String::new())
+    } else {
+        cluster.with_namespace(&spec.namespace, |ns| {
+            explain(
+                ns,
+                spec,
+                &pod,
+                &image,
+                &failures,
+                &ignored,
+                auth_host.as_deref(),
+                realm_credentials.as_ref(),
+            )
+        })
+    };
     let messages: Vec<String> = failures
         .iter()
         .map(|(attempt, _, f)| match attempt {

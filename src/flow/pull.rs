@@ -25,6 +25,9 @@ const MAX_REDIRECTS: usize = 5;
 
 /// Runs a `pull` step.
 pub async fn run(ctx: &FlowContext<'_>, spec: &PullSpec) -> StepResult {
+    if let Some(node) = ctx.world.node() {
+        return super::node_pull::run(ctx, spec, node).await;
+    }
     let image = match ImageReference::parse(&spec.image) {
         Ok(i) => i,
         Err(e) => {
@@ -82,6 +85,17 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PullSpec) -> StepResult {
     }
 }
 
+/// How a node's configuration changes one pull.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PullOptions {
+    /// The registry is insecure (registries.conf): plain HTTP when HTTPS fails.
+    pub insecure: bool,
+    /// The signature policy rejects the image: containers/image reads the top-level
+    /// manifest (its `newImageSource` loads it from the first working source), then
+    /// refuses before reading anything else.
+    pub rejection: Option<FlowFailure>,
+}
+
 /// Pulls `image` with `credentials` for the registry; the token realm gets
 /// `token_credentials` when given (a delegated registry's auth-host entry), else the
 /// registry's credentials, as containers/image sends them. Returns the summary
@@ -93,10 +107,32 @@ pub(crate) async fn pull(
     token_credentials: Option<Option<&Credentials>>,
     platform: &str,
 ) -> Result<Value, FlowFailure> {
+    pull_with(
+        http,
+        image,
+        credentials,
+        token_credentials,
+        platform,
+        &PullOptions::default(),
+    )
+    .await
+}
+
+/// [`pull`] with a node's options.
+pub(crate) async fn pull_with(
+    http: &mut HttpSession,
+    image: &ImageReference,
+    credentials: Option<&Credentials>,
+    token_credentials: Option<Option<&Credentials>>,
+    platform: &str,
+    options: &PullOptions,
+) -> Result<Value, FlowFailure> {
     let token_credentials = token_credentials.unwrap_or(credentials);
-    let base = format!("https://{}/v2/{}", image.registry, image.repository);
+    let (scheme, ping) =
+        registry_auth::ping_endpoint(http, &image.registry, options.insecure).await?;
+    let base = format!("{scheme}://{}/v2/{}", image.registry, image.repository);
     let scope = format!("repository:{}:pull", image.repository);
-    let auth = match registry_auth::ping(http, &image.registry).await? {
+    let auth = match ping {
         PingResult::Open => Auth::None,
         PingResult::Bearer(challenge) => Auth::Bearer(
             registry_auth::fetch_token(http, &challenge, Some(&scope), token_credentials).await?,
@@ -122,6 +158,9 @@ pub(crate) async fn pull(
         image.is_digest().then_some(image.reference.as_str()),
         "manifest",
     )?;
+    if let Some(rejection) = &options.rejection {
+        return Err(rejection.clone());
+    }
     let mut manifest = parse_json(&top, "manifest")?;
     let mut digest = top_digest.clone();
     if is_index(&top, &manifest) {

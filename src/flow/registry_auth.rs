@@ -31,8 +31,36 @@ pub enum PingResult {
 
 /// `GET https://HOST/v2/` without credentials.
 pub async fn ping(http: &mut HttpSession, host: &str) -> Result<PingResult, FlowFailure> {
+    ping_scheme(http, "https", host).await
+}
+
+/// Pings like containers/image's `detectProperties`: HTTPS first; for an insecure
+/// registry (registries.conf `insecure = true`), plain HTTP when HTTPS fails. Returns
+/// the scheme that answered.
+pub async fn ping_endpoint(
+    http: &mut HttpSession,
+    host: &str,
+    insecure: bool,
+) -> Result<(&'static str, PingResult), FlowFailure> {
+    match ping_scheme(http, "https", host).await {
+        Ok(found) => Ok(("https", found)),
+        Err(https_failure) if insecure && https_failure.status.is_none() => {
+            match ping_scheme(http, "http", host).await {
+                Ok(found) => Ok(("http", found)),
+                Err(_) => Err(https_failure),
+            }
+        }
+        Err(failure) => Err(failure),
+    }
+}
+
+async fn ping_scheme(
+    http: &mut HttpSession,
+    scheme: &str,
+    host: &str,
+) -> Result<PingResult, FlowFailure> {
     let response = http
-        .get(&format!("https://{host}/v2/"), &Auth::None, &[])
+        .get(&format!("{scheme}://{host}/v2/"), &Auth::None, &[])
         .await?;
     match response.status {
         200..=299 => Ok(PingResult::Open),

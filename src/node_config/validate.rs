@@ -1,7 +1,6 @@
 //! `regharness check image-config`: the rules of seed 004 (SPEC.md §6), as errors (the
 //! configuration is wrong) and warnings (it is legal but will hurt).
 
-use rustls::pki_types::pem::PemObject;
 use serde::Serialize;
 
 use super::input::{ConfigMap, ImageConfig, ImageContentSourcePolicy};
@@ -185,7 +184,9 @@ pub fn check(
         }
     }
     for (i, blocked) in sources.blocked_registries.iter().flatten().enumerate() {
-        if PAYLOAD_REGISTRIES.contains(&host_of(blocked)) {
+        // Blocking a repository (seed 004 blocks quay.io/openshift-payload once it is
+        // mirrored) is fine; blocking the whole registry breaks payload pods.
+        if PAYLOAD_REGISTRIES.contains(&blocked.as_str()) {
             add(
                 Warning,
                 "payload-registry-blocked",
@@ -209,6 +210,14 @@ pub fn check(
         }
     }
     for (i, insecure) in sources.insecure_registries.iter().enumerate() {
+        if has_tag_or_digest(insecure) {
+            add(
+                Warning,
+                "insecure-scope-with-tag",
+                &format!("{SOURCES}.insecureRegistries[{i}]"),
+                format!("{insecure} names a tag or digest: the node's registries.conf gets it as a `location`, and containers/image matches registries.conf entries against names without tag or digest, so this entry never applies; list the repository ({}) instead", strip_tag(insecure)),
+            );
+        }
         let host = host_of(insecure);
         let internal_host = host == internal
             || host.ends_with(".svc")
@@ -240,9 +249,7 @@ pub fn check(
                     ),
                 );
             }
-            let pem_ok = value.contains("-----BEGIN CERTIFICATE-----")
-                && rustls::pki_types::CertificateDer::pem_slice_iter(value.as_bytes())
-                    .all(|c| c.is_ok());
+            let pem_ok = is_pem_certificates(value);
             if !pem_ok {
                 add(
                     Error,
@@ -269,4 +276,58 @@ pub fn check(
     }
     findings.sort_by_key(|f| f.severity == Warning);
     ImageConfigReport { findings }
+}
+
+/// Whether `value` is one or more PEM blocks, each an X.509 certificate.
+fn is_pem_certificates(value: &str) -> bool {
+    let mut count = 0;
+    for block in x509_parser::pem::Pem::iter_from_buffer(value.as_bytes()) {
+        match block {
+            Ok(pem) if pem.label == "CERTIFICATE" && pem.parse_x509().is_ok() => count += 1,
+            _ => return false,
+        }
+    }
+    count > 0
+}
+
+/// Whether a scope such as `reg4.io/myrepo/myapp:latest` names a tag or a digest (a
+/// colon after the last `/`, or an `@`).
+fn has_tag_or_digest(scope: &str) -> bool {
+    scope.contains('@')
+        || scope
+            .rsplit_once('/')
+            .is_some_and(|(_, last)| last.contains(':'))
+}
+
+/// The scope without its tag or digest.
+fn strip_tag(scope: &str) -> &str {
+    let scope = scope.split('@').next().unwrap_or(scope);
+    match scope.rsplit_once('/') {
+        Some((_, last)) => match last.find(':') {
+            Some(at) => &scope[..scope.len() - last.len() + at],
+            None => scope,
+        },
+        None => scope,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("reg4.io/myrepo/myapp:latest", true, "reg4.io/myrepo/myapp")]
+    #[case("reg4.io/myrepo/myapp@sha256:abc", true, "reg4.io/myrepo/myapp")]
+    #[case(
+        "registry.example.com:5000/team/app",
+        false,
+        "registry.example.com:5000/team/app"
+    )]
+    #[case("registry.example.com:5000", false, "registry.example.com:5000")]
+    #[case("insecure.com", false, "insecure.com")]
+    fn tags_and_digests_in_scopes(#[case] scope: &str, #[case] tagged: bool, #[case] bare: &str) {
+        assert_eq!(has_tag_or_digest(scope), tagged);
+        assert_eq!(strip_tag(scope), bare);
+    }
 }

@@ -287,6 +287,8 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
             ));
         }
     }
+    check_cluster_image_config(world, s)?;
+    let has_image_config = world.cluster.image_config.is_some();
     let known_registry = |h: &str| {
         registry_hosts.iter().any(|r| r.eq_ignore_ascii_case(h))
             || (internal.is_some()
@@ -355,10 +357,28 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
                     }
                 }
             }
+            StepAction::Pull(p) if has_image_config => {
+                // On a node, short names resolve through the search registries, and a
+                // registry the node blocks need not exist.
+                if p.image.trim().is_empty() {
+                    return Err(invalid(step, format!("step {n}: `image` is empty")));
+                }
+            }
             StepAction::Pull(p) => {
                 let r = ImageReference::parse(&p.image)
                     .map_err(|e| invalid(step, format!("step {n}: {e}")))?;
                 check_registry(&r.registry)?;
+            }
+            StepAction::CheckImageConfig(_) | StepAction::RenderNodeConfig(_) => {
+                if !has_image_config {
+                    return Err(invalid(
+                        step,
+                        format!(
+                            "step {n}: {} needs world.cluster.image_config",
+                            crate::runner::kind_of(&step.value.action)
+                        ),
+                    ));
+                }
             }
             StepAction::RegenerateToken(a) | StepAction::DeleteAccount(a) => {
                 if !known_account(&a.account) {
@@ -403,7 +423,9 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
             StepAction::PodPull(p) => {
                 let r = ImageReference::parse(&p.image)
                     .map_err(|e| invalid(step, format!("step {n}: {e}")))?;
-                check_registry(&r.registry)?;
+                if !has_image_config {
+                    check_registry(&r.registry)?;
+                }
             }
             StepAction::CheckPullSecret(c) => {
                 let sources = [c.secret.is_some(), c.auth_file.is_some(), c.content.is_some()];
@@ -434,11 +456,14 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
             ));
         }
         if step.value.expect.findings.is_some()
-            && !matches!(step.value.action, StepAction::CheckPullSecret(_))
+            && !matches!(
+                step.value.action,
+                StepAction::CheckPullSecret(_) | StepAction::CheckImageConfig(_)
+            )
         {
             return Err(invalid(
                 step,
-                format!("step {n}: expect.findings is only for check-pull-secret steps"),
+                format!("step {n}: expect.findings is only for check-pull-secret and check-image-config steps"),
             ));
         }
         let e = &step.value.expect;
@@ -490,6 +515,116 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, LoadError>
         }
     }
     Ok(found)
+}
+
+/// `world.cluster.image_config`, `icsps` and `ca_configmap` must be the kinds they claim,
+/// and `${CA:HOST}` must name a registry of the world with `own_ca: true`.
+fn check_cluster_image_config(
+    world: &crate::scenario::model::WorldSpec,
+    s: &Scenario,
+) -> Result<(), LoadError> {
+    use crate::node_config::input::{HasKind, CONFIGMAP_KIND, ICSP_KIND, IMAGE_KIND};
+    let at = |r: &serde_saphyr::Location, message: String| LoadError::Invalid {
+        file: s.file.clone(),
+        line: r.line(),
+        column: r.column(),
+        message,
+    };
+    let kind_error = |field: &str, (api, kind): (&str, &str), got: (&str, &str)| {
+        format!(
+            "world.cluster.{field}: expected apiVersion {api} and kind {kind}, got apiVersion {:?} and kind {:?}",
+            got.0, got.1
+        )
+    };
+    let cluster = &world.cluster;
+    if cluster.image_config.is_none()
+        && (!cluster.icsps.is_empty() || cluster.ca_configmap.is_some())
+    {
+        let message = "world.cluster: icsps and ca_configmap need world.cluster.image_config";
+        let r = cluster
+            .icsps
+            .first()
+            .map(|i| i.referenced)
+            .or(cluster.ca_configmap.as_ref().map(|c| c.referenced));
+        return Err(match r {
+            Some(r) => at(&r, message.into()),
+            None => LoadError::Invalid {
+                file: s.file.clone(),
+                line: 1,
+                column: 1,
+                message: message.into(),
+            },
+        });
+    }
+    for file in &cluster.node_files {
+        let path = &file.value.path;
+        if cluster.image_config.is_none() {
+            return Err(at(
+                &file.referenced,
+                "world.cluster.node_files needs world.cluster.image_config".into(),
+            ));
+        }
+        let valid = path.starts_with("/etc/")
+            && !path.ends_with('/')
+            && path
+                .split('/')
+                .skip(1)
+                .all(|c| !c.is_empty() && c != "." && c != "..");
+        if !valid {
+            return Err(at(
+                &file.referenced,
+                format!("world.cluster.node_files: path {path:?}: expected an absolute path under /etc/ such as /etc/containers/registries.conf.d/99-local.conf"),
+            ));
+        }
+    }
+    if let Some(image) = &cluster.image_config {
+        let v = &image.value;
+        if v.kind() != IMAGE_KIND {
+            return Err(at(
+                &image.referenced,
+                kind_error("image_config", IMAGE_KIND, (&v.api_version, &v.kind)),
+            ));
+        }
+    }
+    for icsp in &cluster.icsps {
+        let v = &icsp.value;
+        if v.kind() != ICSP_KIND {
+            return Err(at(
+                &icsp.referenced,
+                kind_error("icsps", ICSP_KIND, (&v.api_version, &v.kind)),
+            ));
+        }
+    }
+    if let Some(cm) = &cluster.ca_configmap {
+        let v = &cm.value;
+        if v.kind() != CONFIGMAP_KIND {
+            return Err(at(
+                &cm.referenced,
+                kind_error("ca_configmap", CONFIGMAP_KIND, (&v.api_version, &v.kind)),
+            ));
+        }
+        let own_ca_hosts: Vec<&str> = world
+            .registries
+            .iter()
+            .flatten()
+            .filter(|r| r.value.own_ca)
+            .map(|r| r.value.host.as_str())
+            .collect();
+        for (key, value) in &v.data {
+            for host in crate::world::ca_placeholders(value) {
+                if !own_ca_hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+                    return Err(at(
+                        &cm.referenced,
+                        format!(
+                            "world.cluster.ca_configmap: data[{key}]: ${{CA:{host}}} names no registry of the world with `own_ca: true` (registries with own_ca: {})",
+                            if own_ca_hosts.is_empty() { "none".to_string() } else { own_ca_hosts.join(", ") }
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -197,6 +197,38 @@ pub struct ClusterSpec {
     /// only when given.
     #[serde(default)]
     pub internal_registry: Option<Spanned<InternalRegistrySpec>>,
+    /// `image.config.openshift.io/cluster` as `oc get -o yaml` prints it. When given, the
+    /// node files the Machine Config Operator renders from it apply to every `pull` and
+    /// `pod-pull` of the scenario (they run on a node of this cluster).
+    #[serde(default)]
+    pub image_config: Option<Spanned<crate::node_config::input::ImageConfig>>,
+    /// ImageContentSourcePolicy objects (`repositoryDigestMirrors`).
+    #[serde(default)]
+    pub icsps: Vec<Spanned<crate::node_config::input::ImageContentSourcePolicy>>,
+    /// The ConfigMap `spec.additionalTrustedCA.name` refers to (in `openshift-config`).
+    /// `${CA:HOST}` in a value stands for the PEM certificate of the CA of the world's
+    /// registry HOST that has `own_ca: true`.
+    #[serde(default)]
+    pub ca_configmap: Option<Spanned<crate::node_config::input::ConfigMap>>,
+    /// The cluster's release image (`oc get clusterversion version -o
+    /// jsonpath='{.status.desired.image}'`): the Machine Config Operator keeps it pullable
+    /// when a blocked scope covers it (`render node-config --release-image`).
+    #[serde(default)]
+    pub release_image: Option<String>,
+    /// Files a MachineConfig adds to the node beside the rendered ones (e.g. a
+    /// `/etc/containers/registries.conf.d/99-short-name-mode.conf` drop-in).
+    #[serde(default)]
+    pub node_files: Vec<Spanned<NodeFileSpec>>,
+}
+
+/// A file on the node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeFileSpec {
+    /// Absolute node path, e.g. `/etc/containers/registries.conf.d/99-local.conf`.
+    pub path: String,
+    /// Its text.
+    pub content: String,
 }
 
 /// The internal registry's image streams.
@@ -314,6 +346,10 @@ pub struct RegistrySpec {
     /// Serve plain HTTP instead of HTTPS (an insecure registry), on the same address.
     #[serde(default)]
     pub plain_http: bool,
+    /// Serve a certificate issued by a CA of the registry's own ("HOST CA") instead of
+    /// the world's CA, so clients do not trust it unless told to (additionalTrustedCA).
+    #[serde(default)]
+    pub own_ca: bool,
     /// Answer blob GETs with `307` to this CDN host, which the world serves (anonymous,
     /// same content).
     #[serde(default)]
@@ -454,6 +490,11 @@ pub enum StepAction {
     PodPull(PodPullSpec),
     /// `regharness check pull-secret` on a secret of the cluster or an auth file.
     CheckPullSecret(CheckPullSecretSpec),
+    /// `regharness check image-config` on the world's cluster image configuration.
+    CheckImageConfig(CheckImageConfigSpec),
+    /// `regharness render node-config`: the node files the Machine Config Operator writes
+    /// for the world's cluster image configuration.
+    RenderNodeConfig(RenderNodeConfigSpec),
 }
 
 /// A step: its action, an optional name and what is expected of it.
@@ -547,6 +588,8 @@ const ACTIONS: &[&str] = &[
     "set-build-secret",
     "pod-pull",
     "check-pull-secret",
+    "check-image-config",
+    "render-node-config",
 ];
 
 fn leak(v: Vec<&'static str>) -> &'static [&'static str] {
@@ -573,6 +616,8 @@ fn next_action<'de, A: MapAccess<'de>>(map: &mut A, key: &str) -> Result<StepAct
         "set-build-secret" => StepAction::SetBuildSecret(map.next_value()?),
         "pod-pull" => StepAction::PodPull(map.next_value()?),
         "check-pull-secret" => StepAction::CheckPullSecret(map.next_value()?),
+        "check-image-config" => StepAction::CheckImageConfig(map.next_value()?),
+        "render-node-config" => StepAction::RenderNodeConfig(map.next_value()?),
         other => return Err(de::Error::custom(format!("unknown action `{other}`"))),
     })
 }
@@ -830,6 +875,20 @@ pub struct CheckPullSecretSpec {
     #[serde(default)]
     pub images: Vec<String>,
 }
+
+/// `check-image-config:` (the world's `cluster.image_config`, `icsps`, `ca_configmap`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckImageConfigSpec {
+    /// Warnings fail the step too (`--strict`).
+    #[serde(default)]
+    pub strict: bool,
+}
+
+/// `render-node-config:` (the world's `cluster.image_config`, `icsps`, `ca_configmap`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderNodeConfigSpec {}
 
 /// Outcome of a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]

@@ -3,7 +3,11 @@
 
 pub mod accounts;
 pub mod cluster;
+pub mod exposure;
 pub mod network;
+pub mod node;
+
+pub use node::ca_placeholders;
 pub mod resolver;
 
 use std::collections::HashMap;
@@ -93,6 +97,8 @@ pub struct World {
     client: crate::scenario::model::ClientSpec,
     /// CDN hosts serving redirected blobs (kept running).
     _cdns: Vec<(RunningRegistry, TlsFront)>,
+    /// The node pulls run on, when the cluster has an image configuration.
+    node: Option<node::NodeState>,
 }
 
 impl World {
@@ -149,6 +155,7 @@ impl World {
 
         let mut registries = Vec::new();
         let mut cdns = Vec::new();
+        let mut own_cas: std::collections::BTreeMap<String, String> = Default::default();
         for RegistryPlan {
             host,
             auth,
@@ -157,6 +164,7 @@ impl World {
             auth_host,
             rejects_secret_types,
             plain_http,
+            own_ca,
             blob_cdn,
         } in plan
         {
@@ -212,7 +220,15 @@ impl World {
                 host: host.clone(),
                 source,
             })?;
-            let front = TlsFront::start(&ca.issue(&[&host])?, registry.addr()).await?;
+            let certificate = if own_ca {
+                let own = CertificateAuthority::generate(&format!("{host} CA"))?;
+                let certificate = own.issue(&[&host])?;
+                own_cas.insert(host.to_ascii_lowercase(), own.certificate_pem().to_string());
+                certificate
+            } else {
+                ca.issue(&[&host])?
+            };
+            let front = TlsFront::start(&certificate, registry.addr()).await?;
             // An insecure registry answers plain HTTP where clients expect TLS.
             let served_at = if plain_http {
                 registry.addr()
@@ -285,6 +301,7 @@ impl World {
             proxy,
             client: spec.client.clone(),
             _cdns: cdns,
+            node: node::NodeState::from_cluster(&spec.cluster, &own_cas),
         };
         if !spec.cluster.global_pull_secret.is_empty() {
             let entries: Vec<&DockerRegistrySpec> = spec
@@ -403,6 +420,18 @@ impl World {
         )
     }
 
+    /// The node pulls run on: the files rendered from the cluster's image configuration
+    /// and the rules read back from them (or why they could not be made).
+    pub fn node(&self) -> Option<&node::NodeState> {
+        self.node.as_ref()
+    }
+
+    /// The world's names as the client host sees them (through the client side of the
+    /// firewall), for programs that reach the world through `exposure::WorldExposure`.
+    pub fn names(&self) -> &WorldNames {
+        &self.names
+    }
+
     /// The customer's proxy, when the scenario has one.
     pub fn proxy(&self) -> Option<&WorldProxy> {
         self.proxy.as_ref()
@@ -492,6 +521,7 @@ impl World {
 /// A registry to start, catalogue defaults filled in.
 struct RegistryPlan {
     plain_http: bool,
+    own_ca: bool,
     blob_cdn: Option<String>,
     host: String,
     auth: AuthModeSpec,
@@ -582,6 +612,7 @@ fn registry_plan(spec: &WorldSpec) -> Result<Vec<RegistryPlan>, WorldError> {
                     auth_host: None,
                     rejects_secret_types: d.rejects_secret_types,
                     plain_http: false,
+                    own_ca: false,
                     blob_cdn: None,
                 });
             }
@@ -618,6 +649,7 @@ fn registry_plan(spec: &WorldSpec) -> Result<Vec<RegistryPlan>, WorldError> {
                     auth_host,
                     rejects_secret_types,
                     plain_http: r.plain_http,
+                    own_ca: r.own_ca,
                     blob_cdn: r.blob_cdn.clone(),
                 });
             }

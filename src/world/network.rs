@@ -169,6 +169,8 @@ pub struct StepNetwork {
     pub env: BTreeMap<String, Option<String>>,
     /// curl's `--proxy`.
     pub explicit_proxy: Option<String>,
+    /// TLS settings per `host:port` (a cluster node's CA files and insecure registries).
+    pub host_tls: BTreeMap<String, crate::client::transport::HostTls>,
 }
 
 impl StepNetwork {
@@ -178,6 +180,7 @@ impl StepNetwork {
             convention,
             env: BTreeMap::new(),
             explicit_proxy: None,
+            host_tls: BTreeMap::new(),
         }
     }
 }
@@ -227,6 +230,7 @@ pub fn client_for(
         proxy: settings,
         roots: Arc::new(roots),
         insecure: false,
+        host_tls: step.host_tls.clone(),
         connect_timeout: timeout,
     };
     HttpClient::new(transport, timeout).map_err(|e| WorldError::Invalid(format!("TLS: {e}")))
