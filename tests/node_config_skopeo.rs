@@ -5,9 +5,11 @@
 //! This is what proves the rendering and the enforcement right.
 //!
 //! skopeo resolves no short names (`docker://` normalises to docker.io), so short-name
-//! pulls are not compared here; every other pull is. Without skopeo every trial is
-//! reported as ignored with the reason, unless `REGHARNESS_REQUIRE_EXTERNAL=1`, which
-//! makes them fail.
+//! pulls are replayed with `podman pull` instead (`podman_agrees/...`): the rendered
+//! registries.conf through `CONTAINERS_REGISTRIES_CONF`, its drop-ins in the isolated
+//! `$HOME/.config/containers/registries.conf.d`, `--signature-policy`, storage in a temp
+//! folder (`--storage-driver vfs`), no TTY. Without the program the trials are reported as
+//! ignored with the reason, unless `REGHARNESS_REQUIRE_EXTERNAL=1`, which makes them fail.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,6 +44,7 @@ fn main() {
     let catalogue = manifest.join("scenarios/image-config");
     let files = discover(std::slice::from_ref(&catalogue)).expect("the image-config catalogue");
     let skopeo = Skopeo::find();
+    let podman = find_program("podman");
     let require = std::env::var("REGHARNESS_REQUIRE_EXTERNAL").as_deref() == Ok("1");
     let runtime = Arc::new(
         tokio::runtime::Builder::new_multi_thread()
@@ -55,6 +58,29 @@ fn main() {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
         };
+        if !short_name_pulls(&scenario.spec.steps).is_empty() {
+            let name = format!("podman_agrees/{}", scenario.name);
+            trials.push(match &podman {
+                Some(podman) => {
+                    let (podman, runtime, manifest, file) = (
+                        podman.clone(),
+                        runtime.clone(),
+                        manifest.clone(),
+                        file.clone(),
+                    );
+                    Trial::test(name, move || {
+                        runtime.block_on(compare_podman(&podman, &file, &manifest))
+                    })
+                }
+                None if require => Trial::test(name, || {
+                    Err("podman not found and REGHARNESS_REQUIRE_EXTERNAL=1".into())
+                }),
+                None => {
+                    eprintln!("SKIPPED (podman not installed): {name}");
+                    Trial::test(name, || Ok(())).with_ignored_flag(true)
+                }
+            });
+        }
         let pulls = comparable_pulls(&scenario.spec.steps);
         if pulls.is_empty() {
             continue;
@@ -168,5 +194,186 @@ async fn compare(skopeo: &Skopeo, file: &Path, manifest: &Path) -> Result<(), Fa
         Ok(())
     } else {
         Err(disagreements.join("\n").into())
+    }
+}
+
+/// Steps that pull a short name (podman resolves them; skopeo does not).
+fn short_name_pulls(
+    steps: &[serde_saphyr::Spanned<regharness::scenario::model::StepSpec>],
+) -> Vec<(usize, String)> {
+    steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match &s.value.action {
+            StepAction::Pull(p) if ImageReference::parse(&p.image).is_err() => {
+                Some((i, p.image.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_file())
+}
+
+/// The text podman prints when enforcing short-name mode meets no TTY.
+const NO_TTY: &str = "short-name resolution enforced but cannot prompt without a TTY";
+
+async fn compare_podman(podman: &Path, file: &Path, manifest: &Path) -> Result<(), Failed> {
+    let scenario = load_file(file, Some(&manifest.join("scenarios"))).map_err(|e| e.to_string())?;
+    let report = run_scenario(&scenario).await;
+    if report.status != ScenarioStatus::Passed {
+        return Err(format!("the scenario itself fails: {:?}", report.reason).into());
+    }
+    let world = World::start(&scenario.spec.world, SecretSet::default())
+        .await
+        .map_err(|e| format!("world: {e}"))?;
+    let node = world
+        .node()
+        .ok_or("the scenario has no image_config")?
+        .rendered
+        .as_ref()
+        .map_err(|e| e.clone())?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let root = dir.path().join("node");
+    node.files.write_to(&root).map_err(|e| e.to_string())?;
+    let exposure = WorldExposure::start(&world, &dir.path().join("exposure"))
+        .await
+        .map_err(|e| format!("exposure: {e}"))?;
+    let home = dir.path().join("home");
+    let drop_ins = home.join(".config/containers/registries.conf.d");
+    std::fs::create_dir_all(&drop_ins).map_err(|e| e.to_string())?;
+    if let Ok(entries) = std::fs::read_dir(root.join("etc/containers/registries.conf.d")) {
+        for entry in entries.flatten() {
+            std::fs::copy(entry.path(), drop_ins.join(entry.file_name()))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    // podman insists that REGISTRY_AUTH_FILE exists: no credentials at all.
+    std::fs::write(dir.path().join("auth.json"), "{\"auths\": {}}").map_err(|e| e.to_string())?;
+    let runtime_dir = dir.path().join("run");
+    std::fs::create_dir_all(&runtime_dir).map_err(|e| e.to_string())?;
+    let mut env: Vec<(String, String)> = exposure.go_env();
+    env.extend([
+        (
+            "PATH".to_string(),
+            std::env::var("PATH").unwrap_or_default(),
+        ),
+        ("HOME".to_string(), home.display().to_string()),
+        (
+            "XDG_CONFIG_HOME".to_string(),
+            home.join(".config").display().to_string(),
+        ),
+        (
+            "XDG_RUNTIME_DIR".to_string(),
+            runtime_dir.display().to_string(),
+        ),
+        (
+            "REGISTRY_AUTH_FILE".to_string(),
+            dir.path().join("auth.json").display().to_string(),
+        ),
+        (
+            "CONTAINERS_REGISTRIES_CONF".to_string(),
+            root.join("etc/containers/registries.conf")
+                .display()
+                .to_string(),
+        ),
+    ]);
+    let mut disagreements = Vec::new();
+    for (index, image) in short_name_pulls(&scenario.spec.steps) {
+        let builtin = &report.steps[index];
+        let args: Vec<String> = vec![
+            "--root".into(),
+            dir.path().join("storage").display().to_string(),
+            "--runroot".into(),
+            dir.path().join("runroot").display().to_string(),
+            "--storage-driver".into(),
+            "vfs".into(),
+            "--events-backend".into(),
+            "none".into(),
+            "pull".into(),
+            "--signature-policy".into(),
+            root.join("etc/containers/policy.json")
+                .display()
+                .to_string(),
+            image.clone(),
+        ];
+        let output = run_podman(podman, &args, &env, Duration::from_secs(120)).await?;
+        let (ok, class) = if output.status.success() {
+            (true, DiagnosisClass::Ok)
+        } else {
+            let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+            let class = if stderr.contains(NO_TTY) {
+                DiagnosisClass::ShortNameAmbiguous
+            } else {
+                regharness::client::skopeo::classify::classify(&stderr, false, false).class
+            };
+            (false, class)
+        };
+        let outcome = if ok { Outcome::Ok } else { Outcome::Failed };
+        if outcome != builtin.outcome || class != builtin.diagnosis {
+            disagreements.push(format!(
+                "step {} pull {image}: builtin {:?}/{} but podman {:?}/{}: {}{}",
+                index + 1,
+                builtin.outcome,
+                builtin.diagnosis,
+                outcome,
+                class,
+                String::from_utf8_lossy(&output.stdout).trim(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        // The same candidate must have served the pull.
+        if ok {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let served = builtin
+                .message
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .trim_end_matches(':');
+            if !stderr.contains(&format!("Trying to pull {served}...")) {
+                disagreements.push(format!(
+                    "step {} pull {image}: builtin pulled {served}, podman said: {}",
+                    index + 1,
+                    stderr.trim()
+                ));
+            }
+        }
+    }
+    if disagreements.is_empty() {
+        Ok(())
+    } else {
+        Err(disagreements.join("\n").into())
+    }
+}
+
+/// Runs podman with exactly `env`, no stdin (no TTY), killed after `timeout`.
+async fn run_podman(
+    podman: &Path,
+    args: &[String],
+    env: &[(String, String)],
+    timeout: Duration,
+) -> Result<std::process::Output, Failed> {
+    let mut command = tokio::process::Command::new(podman);
+    command
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    match tokio::time::timeout(timeout, command.output()).await {
+        Ok(Ok(output)) => Ok(output),
+        Ok(Err(e)) => Err(format!("cannot run {}: {e}", podman.display()).into()),
+        Err(_) => Err(format!(
+            "podman {} did not finish within {timeout:?}",
+            args.join(" ")
+        )
+        .into()),
     }
 }
