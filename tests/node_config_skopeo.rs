@@ -130,28 +130,14 @@ fn comparable_pulls(
 }
 
 async fn compare(skopeo: &Skopeo, file: &Path, manifest: &Path) -> Result<(), Failed> {
-    let scenario = load_file(file, Some(&manifest.join("scenarios"))).map_err(|e| e.to_string())?;
-    // The builtin client, through the runner (the scenario's own expectations hold).
-    let report = run_scenario(&scenario).await;
-    if report.status != ScenarioStatus::Passed {
-        return Err(format!("the scenario itself fails: {:?}", report.reason).into());
-    }
-    // skopeo, against a world started from the same description.
-    let world = World::start(&scenario.spec.world, SecretSet::default())
-        .await
-        .map_err(|e| format!("world: {e}"))?;
-    let node = world
-        .node()
-        .ok_or("the scenario has no image_config")?
-        .rendered
-        .as_ref()
-        .map_err(|e| e.clone())?;
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let root = dir.path().join("node");
-    node.files.write_to(&root).map_err(|e| e.to_string())?;
-    let exposure = WorldExposure::start(&world, &dir.path().join("exposure"))
-        .await
-        .map_err(|e| format!("exposure: {e}"))?;
+    let Replay {
+        scenario,
+        report,
+        world: _world,
+        dir: _dir,
+        root,
+        exposure,
+    } = Replay::start(file, manifest).await?;
     let mut disagreements = Vec::new();
     for (index, image) in comparable_pulls(&scenario.spec.steps) {
         let builtin = &report.steps[index];
@@ -225,26 +211,14 @@ fn find_program(name: &str) -> Option<PathBuf> {
 const NO_TTY: &str = "short-name resolution enforced but cannot prompt without a TTY";
 
 async fn compare_podman(podman: &Path, file: &Path, manifest: &Path) -> Result<(), Failed> {
-    let scenario = load_file(file, Some(&manifest.join("scenarios"))).map_err(|e| e.to_string())?;
-    let report = run_scenario(&scenario).await;
-    if report.status != ScenarioStatus::Passed {
-        return Err(format!("the scenario itself fails: {:?}", report.reason).into());
-    }
-    let world = World::start(&scenario.spec.world, SecretSet::default())
-        .await
-        .map_err(|e| format!("world: {e}"))?;
-    let node = world
-        .node()
-        .ok_or("the scenario has no image_config")?
-        .rendered
-        .as_ref()
-        .map_err(|e| e.clone())?;
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let root = dir.path().join("node");
-    node.files.write_to(&root).map_err(|e| e.to_string())?;
-    let exposure = WorldExposure::start(&world, &dir.path().join("exposure"))
-        .await
-        .map_err(|e| format!("exposure: {e}"))?;
+    let Replay {
+        scenario,
+        report,
+        world: _world,
+        dir,
+        root,
+        exposure,
+    } = Replay::start(file, manifest).await?;
     let home = dir.path().join("home");
     let drop_ins = home.join(".config/containers/registries.conf.d");
     std::fs::create_dir_all(&drop_ins).map_err(|e| e.to_string())?;
@@ -375,5 +349,53 @@ async fn run_podman(
             args.join(" ")
         )
         .into()),
+    }
+}
+
+/// A scenario run with the builtin client (its own expectations must hold), and a fresh
+/// world of the same description whose node files are written under `root` and which is
+/// exposed to real programs.
+struct Replay {
+    scenario: regharness::scenario::Scenario,
+    report: regharness::runner::ScenarioReport,
+    world: World,
+    dir: tempfile::TempDir,
+    root: PathBuf,
+    exposure: WorldExposure,
+}
+
+impl Replay {
+    async fn start(file: &Path, manifest: &Path) -> Result<Self, Failed> {
+        let scenario =
+            load_file(file, Some(&manifest.join("scenarios"))).map_err(|e| e.to_string())?;
+        let report = run_scenario(&scenario).await;
+        if report.status != ScenarioStatus::Passed {
+            return Err(format!("the scenario itself fails: {:?}", report.reason).into());
+        }
+        let world = World::start(&scenario.spec.world, SecretSet::default())
+            .await
+            .map_err(|e| format!("world: {e}"))?;
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let root = dir.path().join("node");
+        world
+            .node()
+            .ok_or("the scenario has no image_config")?
+            .rendered
+            .as_ref()
+            .map_err(|e| e.clone())?
+            .files
+            .write_to(&root)
+            .map_err(|e| e.to_string())?;
+        let exposure = WorldExposure::start(&world, &dir.path().join("exposure"))
+            .await
+            .map_err(|e| format!("exposure: {e}"))?;
+        Ok(Self {
+            scenario,
+            report,
+            world,
+            dir,
+            root,
+            exposure,
+        })
     }
 }

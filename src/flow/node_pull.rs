@@ -12,7 +12,6 @@
 
 use serde_json::{json, Value};
 
-use crate::client::auth_file;
 use crate::client::http::HttpSession;
 use crate::client::reference::ImageReference;
 use crate::diagnosis::{Diagnosis, DiagnosisClass};
@@ -20,7 +19,7 @@ use crate::node_config::enforce::{NameResolution, PolicyDecision, ResolveError};
 use crate::scenario::model::PullSpec;
 use crate::world::node::{NodeState, RenderedNode};
 
-use super::pull::{pull_with, PullOptions};
+use super::pull::{auth_file_credentials, pull_with, PullOptions};
 use super::registry_auth::Credentials;
 use super::{FlowContext, FlowFailure, StepResult};
 
@@ -96,29 +95,8 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PullSpec, node: &NodeState) -> St
     let platform = spec.platform.as_deref().unwrap_or("linux/amd64");
     let mut failures: Vec<(ImageReference, FlowFailure)> = Vec::new();
     for candidate in &candidates {
-        let creds_for = |source: &ImageReference| -> Result<Option<Credentials>, FlowFailure> {
-            match auth_file::lookup(
-                ctx.sandbox,
-                spec.auth_file,
-                &source.registry,
-                &source.repository,
-            ) {
-                Ok(found) => Ok(found.map(|f| {
-                    ctx.world
-                        .secrets()
-                        .add_credentials(&f.username, &f.password);
-                    Credentials {
-                        username: f.username,
-                        password: f.password,
-                    }
-                })),
-                Err(e) => Err(FlowFailure::new(
-                    DiagnosisClass::AuthFileInvalid,
-                    e.to_string(),
-                    format!("reading credentials for {}: {e}", source.registry),
-                )),
-            }
-        };
+        let creds_for =
+            |source: &ImageReference| auth_file_credentials(ctx, spec.auth_file, source);
         match pull_on_node(&mut http, node, candidate, &creds_for, platform).await {
             Ok(summary) => {
                 let source = summary["source"].as_str().unwrap_or("");

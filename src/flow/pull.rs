@@ -37,27 +37,9 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PullSpec) -> StepResult {
             )
         }
     };
-    let credentials = match auth_file::lookup(
-        ctx.sandbox,
-        spec.auth_file,
-        &image.registry,
-        &image.repository,
-    ) {
-        Ok(found) => found.map(|f| {
-            ctx.world
-                .secrets()
-                .add_credentials(&f.username, &f.password);
-            Credentials {
-                username: f.username,
-                password: f.password,
-            }
-        }),
-        Err(e) => {
-            return StepResult::failed(
-                Diagnosis::new(DiagnosisClass::AuthFileInvalid, e.to_string()),
-                format!("reading credentials for {}: {e}", image.registry),
-            )
-        }
+    let credentials = match auth_file_credentials(ctx, spec.auth_file, &image) {
+        Ok(c) => c,
+        Err(f) => return f.into_result(Default::default()),
     };
     let mut http = match ctx.session(crate::client::proxy_env::ProxyConvention::Go) {
         Ok(h) => h,
@@ -82,6 +64,31 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PullSpec) -> StepResult {
             failure.message = format!("pulling {image}: {}", failure.message);
             failure.into_result(http.into_transcript())
         }
+    }
+}
+
+/// The credentials the auth files hold for `image` (`auth_file`: only that file), as
+/// containers/image looks them up; both are registered for redaction.
+pub(crate) fn auth_file_credentials(
+    ctx: &FlowContext<'_>,
+    auth_file: Option<crate::scenario::model::AuthFileKind>,
+    image: &ImageReference,
+) -> Result<Option<Credentials>, FlowFailure> {
+    match auth_file::lookup(ctx.sandbox, auth_file, &image.registry, &image.repository) {
+        Ok(found) => Ok(found.map(|f| {
+            ctx.world
+                .secrets()
+                .add_credentials(&f.username, &f.password);
+            Credentials {
+                username: f.username,
+                password: f.password,
+            }
+        })),
+        Err(e) => Err(FlowFailure::new(
+            DiagnosisClass::AuthFileInvalid,
+            e.to_string(),
+            format!("reading credentials for {}: {e}", image.registry),
+        )),
     }
 }
 
