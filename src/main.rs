@@ -44,6 +44,11 @@ enum Command {
         /// Print every step, not only those of failed scenarios.
         #[arg(long, short)]
         verbose: bool,
+        /// Run every login, token, ping and pull step with this client: builtin, curl
+        /// (token, ping), skopeo or podman (login, pull); the real program must be
+        /// installed. Steps it cannot run are skipped, with the reason.
+        #[arg(long, value_name = "NAME")]
+        client: Option<regharness::scenario::model::ClientKind>,
     },
     /// List scenarios: name and description.
     List {
@@ -204,7 +209,8 @@ fn main() -> ExitCode {
             json,
             junit,
             verbose,
-        } => run(paths, filter, jobs, json, junit, verbose),
+            client,
+        } => run(paths, filter, jobs, json, junit, verbose, client),
         Command::List { paths } => match load_all(&paths) {
             Ok(scenarios) => {
                 for s in scenarios {
@@ -438,6 +444,7 @@ fn run(
     json: Option<PathBuf>,
     junit: Option<PathBuf>,
     verbose: bool,
+    client: Option<regharness::scenario::model::ClientKind>,
 ) -> ExitCode {
     if jobs == 0 {
         eprintln!("error: --jobs must be at least 1");
@@ -465,7 +472,11 @@ fn run(
         }
     };
     let started = Instant::now();
-    let reports = runtime.block_on(runner::run_all(scenarios, jobs));
+    let reports = runtime.block_on(runner::run_all(
+        scenarios,
+        jobs,
+        runner::RunOptions { client },
+    ));
     let wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     for r in &reports {
         println!("{}", report::human::scenario_line(r, verbose));

@@ -9,9 +9,10 @@ use serde_json::{json, Map, Value};
 
 use crate::client::auth_file::{self, Sandbox};
 use crate::diagnosis::{Diagnosis, DiagnosisClass};
+use crate::flow::drivers::Drivers;
 use crate::flow::{self, FlowContext, GeneratedFile, StepResult};
 use crate::redact::SecretSet;
-use crate::scenario::model::{Expect, Outcome, StepAction, StepSpec};
+use crate::scenario::model::{ClientKind, Expect, Outcome, StepAction, StepSpec};
 use crate::scenario::Scenario;
 use crate::transcript::redact_json;
 use crate::world::World;
@@ -31,6 +32,14 @@ pub enum ScenarioStatus {
     Skipped,
 }
 
+/// How scenarios are run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// `--client NAME`: this client runs every `login`, `token`, `ping` and `pull` step,
+    /// whatever the step names (`None`: each step's `client`, default builtin).
+    pub client: Option<ClientKind>,
+}
+
 /// One step's report (secrets redacted).
 #[derive(Debug, Clone, Serialize)]
 pub struct StepReport {
@@ -38,7 +47,9 @@ pub struct StepReport {
     pub name: String,
     /// `login`, `token`, `ping`, `pull`, ...
     pub kind: String,
-    /// ok / failed.
+    /// The client that ran it (`builtin`, `curl`, `skopeo`, `podman`).
+    pub client: ClientKind,
+    /// ok / failed / skipped.
     pub outcome: Outcome,
     /// Diagnosis class.
     pub diagnosis: DiagnosisClass,
@@ -81,8 +92,14 @@ pub struct ScenarioReport {
     pub snapshot: Value,
 }
 
-/// Runs one scenario in its own world.
+/// Runs one scenario in its own world, each step with its own client.
 pub async fn run_scenario(scenario: &Scenario) -> ScenarioReport {
+    run_scenario_with(scenario, RunOptions::default()).await
+}
+
+/// Runs one scenario in its own world with `options`. A step whose client cannot run it
+/// is skipped, and ends the scenario as skipped (later steps would build on it).
+pub async fn run_scenario_with(scenario: &Scenario, options: RunOptions) -> ScenarioReport {
     let started = Instant::now();
     let secrets = SecretSet::default();
     let mut report = ScenarioReport {
@@ -111,6 +128,7 @@ pub async fn run_scenario(scenario: &Scenario) -> ScenarioReport {
             return report;
         }
     };
+    let drivers = Drivers::new();
     let budget = world.timeout() * STEP_BUDGET_FACTOR;
     let mut last_token: Option<String> = None;
     let mut snapshot_steps = Vec::new();
@@ -130,7 +148,9 @@ pub async fn run_scenario(scenario: &Scenario) -> ScenarioReport {
                 host_tls: Default::default(),
             },
         };
-        let result = match tokio::time::timeout(budget, execute(&ctx, &step.action)).await {
+        let client = client_of(step, options);
+        let result = match tokio::time::timeout(budget, execute(&ctx, &drivers, client, step)).await
+        {
             Ok(r) => r,
             Err(_) => StepResult::failed(
                 Diagnosis::new(
@@ -143,10 +163,15 @@ pub async fn run_scenario(scenario: &Scenario) -> ScenarioReport {
         if let Some(token) = &result.access_token {
             last_token = Some(token.clone());
         }
-        let unmet = check(&step.expect, &result);
+        let unmet = if result.outcome == Outcome::Skipped {
+            Vec::new()
+        } else {
+            check_for(client, &step.expect, &result)
+        };
         let step_report = StepReport {
             name: name.clone(),
             kind: kind_of(&step.action).to_string(),
+            client,
             outcome: result.outcome,
             diagnosis: result.diagnosis.class,
             status: result.status,
@@ -166,7 +191,18 @@ pub async fn run_scenario(scenario: &Scenario) -> ScenarioReport {
             &secrets,
         ));
         let failed = !unmet.is_empty();
+        let skipped = step_report.outcome == Outcome::Skipped;
         report.steps.push(step_report);
+        if skipped {
+            report.status = ScenarioStatus::Skipped;
+            report.reason = Some(secrets.redact(&format!(
+                "step {} {:?} skipped: {}",
+                index + 1,
+                name,
+                result.diagnosis.detail
+            )));
+            break;
+        }
         if failed {
             report.status = ScenarioStatus::Failed;
             report.reason = Some(secrets.redact(&format!(
@@ -188,14 +224,18 @@ pub async fn run_scenario(scenario: &Scenario) -> ScenarioReport {
 }
 
 /// Runs scenarios with at most `jobs` at once; reports come back in input order.
-pub async fn run_all(scenarios: Vec<Scenario>, jobs: usize) -> Vec<ScenarioReport> {
+pub async fn run_all(
+    scenarios: Vec<Scenario>,
+    jobs: usize,
+    options: RunOptions,
+) -> Vec<ScenarioReport> {
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut handles = Vec::new();
     for scenario in scenarios {
         let semaphore = semaphore.clone();
         handles.push(tokio::spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            run_scenario(&scenario).await
+            run_scenario_with(&scenario, options).await
         }));
     }
     let mut reports = Vec::new();
@@ -216,8 +256,25 @@ pub async fn run_all(scenarios: Vec<Scenario>, jobs: usize) -> Vec<ScenarioRepor
     reports
 }
 
-async fn execute(ctx: &FlowContext<'_>, action: &StepAction) -> StepResult {
-    match action {
+/// The client of a step: `--client`, else the step's `client`, else builtin; always
+/// builtin for a step that is not `login`, `token`, `ping` or `pull`.
+pub fn client_of(step: &StepSpec, options: RunOptions) -> ClientKind {
+    if !crate::flow::drivers::is_client_action(&step.action) {
+        return ClientKind::Builtin;
+    }
+    options.client.or(step.client).unwrap_or_default()
+}
+
+async fn execute(
+    ctx: &FlowContext<'_>,
+    drivers: &Drivers,
+    client: ClientKind,
+    step: &StepSpec,
+) -> StepResult {
+    if let Some(result) = crate::flow::drivers::run(ctx, drivers, client, step).await {
+        return result;
+    }
+    match &step.action {
         StepAction::Login(s) => flow::login::run(ctx, s).await,
         StepAction::Token(s) => flow::token::run(ctx, s).await,
         StepAction::Ping(s) => flow::ping::run(ctx, s).await,
@@ -272,6 +329,14 @@ async fn execute(ctx: &FlowContext<'_>, action: &StepAction) -> StepResult {
 
 /// The unmet expectations of a result; empty when all hold.
 pub fn check(expect: &Expect, result: &StepResult) -> Vec<String> {
+    check_for(ClientKind::Builtin, expect, result)
+}
+
+/// The unmet expectations of a result `client` produced. skopeo and podman print no
+/// HTTP status and no response body, and word their messages themselves, so `status`,
+/// `body` and `message_contains` are checked for the builtin client and curl only.
+pub fn check_for(client: ClientKind, expect: &Expect, result: &StepResult) -> Vec<String> {
+    let observes_http = matches!(client, ClientKind::Builtin | ClientKind::Curl);
     let mut unmet = Vec::new();
     if expect.outcome != result.outcome {
         unmet.push(format!(
@@ -283,7 +348,7 @@ pub fn check(expect: &Expect, result: &StepResult) -> Vec<String> {
             result.message
         ));
     }
-    if let Some(status) = expect.status {
+    if let Some(status) = expect.status.filter(|_| observes_http) {
         if result.status != Some(status) {
             unmet.push(format!(
                 "expected HTTP status {status}, got {}",
@@ -302,7 +367,7 @@ pub fn check(expect: &Expect, result: &StepResult) -> Vec<String> {
             ));
         }
     }
-    if let Some(body) = &expect.body {
+    if let Some(body) = expect.body.as_ref().filter(|_| observes_http) {
         if result.body.as_ref() != Some(body) {
             unmet.push(format!(
                 "expected body {}, got {}",
@@ -315,7 +380,7 @@ pub fn check(expect: &Expect, result: &StepResult) -> Vec<String> {
             ));
         }
     }
-    if let Some(text) = &expect.message_contains {
+    if let Some(text) = expect.message_contains.as_ref().filter(|_| observes_http) {
         if !result.message.contains(text.as_str()) {
             unmet.push(format!(
                 "expected the message to contain {text:?}, got {:?}",

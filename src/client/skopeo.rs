@@ -28,7 +28,7 @@
 //! [`SkopeoCopy::cert_dir`] is given.
 
 pub mod classify;
-mod process;
+pub(crate) mod process;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

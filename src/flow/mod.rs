@@ -2,6 +2,7 @@
 
 pub mod check_secret;
 pub mod cluster_objects;
+pub mod drivers;
 pub mod login;
 pub mod node_config;
 pub mod node_pull;

@@ -32,22 +32,38 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PingSpec) -> StepResult {
         Ok(r) => r,
         Err(e) => return FlowFailure::from(e).into_result(http.into_transcript()),
     };
-    let body = response.json();
-    let status = response.status;
-    let challenge = response
+    let challenge_error = response
         .header("www-authenticate")
-        .and_then(Challenge::parse);
-    let error_code = response.registry_error();
+        .and_then(Challenge::parse)
+        .and_then(|c| c.param("error").map(str::to_string));
+    ping_result(
+        response.status,
+        auth != Auth::None,
+        challenge_error,
+        response.registry_error(),
+        response.json(),
+    )
+    .with_transcript(http.into_transcript())
+}
+
+/// The diagnosis of a registry's answer to a ping (whoever sent it): 2xx ok, 401 with a
+/// token sent = the token was rejected (`challenge_error`: the challenge's `error`
+/// parameter), 401 without = authentication required, 404 not found, else network.
+/// `registry_error`: the body's first `errors[]` code and message.
+pub fn ping_result(
+    status: u16,
+    bearer_sent: bool,
+    challenge_error: Option<String>,
+    error_code: Option<(String, String)>,
+    body: Option<serde_json::Value>,
+) -> StepResult {
     let (diagnosis, message) = match status {
         200..=299 => (
             Diagnosis::ok(),
             format!("HTTP {status}: the registry accepted the request"),
         ),
-        401 if auth != Auth::None => {
-            let why = challenge
-                .as_ref()
-                .and_then(|c| c.param("error").map(str::to_string))
-                .unwrap_or_else(|| "unauthorized".into());
+        401 if bearer_sent => {
+            let why = challenge_error.unwrap_or_else(|| "unauthorized".into());
             (
                 Diagnosis::new(
                     DiagnosisClass::TokenRejectedByRegistry,
@@ -90,8 +106,5 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PingSpec) -> StepResult {
     } else {
         StepResult::failed(diagnosis, message)
     };
-    result
-        .with_status(Some(status))
-        .with_body(body)
-        .with_transcript(http.into_transcript())
+    result.with_status(Some(status)).with_body(body)
 }

@@ -28,25 +28,45 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &TokenSpec) -> StepResult {
         },
         None => Auth::None,
     };
+    let url = match token_url(ctx, spec) {
+        Ok(u) => u,
+        Err(f) => return f.into_result(Default::default()),
+    };
+    let response = match http.get(&url, &auth, &[]).await {
+        Ok(r) => r,
+        Err(e) => return FlowFailure::from(e).into_result(http.into_transcript()),
+    };
+    let credentials_sent = auth != Auth::None;
+    let registry_error = response.registry_error();
+    token_result(
+        ctx,
+        response.status,
+        response.json(),
+        registry_error,
+        credentials_sent,
+    )
+    .with_transcript(http.into_transcript())
+}
+
+/// Seed 003's token URL for `spec`: `https://SSO/auth/realms/rhcc/protocol/redhat-docker-v2/auth?service=docker-registry&client_id=curl&scope=repository:rhel:pull`
+/// (`:` kept readable, as typed on curl's command line).
+pub fn token_url(ctx: &FlowContext<'_>, spec: &TokenSpec) -> Result<String, FlowFailure> {
     let scopes = spec
         .scope
         .clone()
         .unwrap_or_else(|| vec!["repository:rhel:pull".to_string()]);
-    let mut url = match url::Url::parse(&format!(
+    let mut url = url::Url::parse(&format!(
         "https://{}{}",
         ctx.world.sso_host(),
         ctx.world.sso().token_path()
-    )) {
-        Ok(u) => u,
-        Err(e) => {
-            return FlowFailure::new(
-                crate::diagnosis::DiagnosisClass::UnexpectedResponse,
-                e.to_string(),
-                format!("bad SSO URL: {e}"),
-            )
-            .into_result(Default::default())
-        }
-    };
+    ))
+    .map_err(|e| {
+        FlowFailure::new(
+            crate::diagnosis::DiagnosisClass::UnexpectedResponse,
+            e.to_string(),
+            format!("bad SSO URL: {e}"),
+        )
+    })?;
     {
         let mut q = url.query_pairs_mut();
         q.append_pair(
@@ -59,15 +79,22 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &TokenSpec) -> StepResult {
         }
     }
     // curl sends the query as typed; keep `:` readable like seed 003's command.
-    let url = url.as_str().replace("%3A", ":");
-    let response = match http.get(&url, &auth, &[]).await {
-        Ok(r) => r,
-        Err(e) => return FlowFailure::from(e).into_result(http.into_transcript()),
-    };
-    let credentials_sent = auth != Auth::None;
-    let diagnosis = Diagnosis::token_endpoint(response.status, credentials_sent);
-    let body = response.json();
-    if response.status == 200 {
+    Ok(url.as_str().replace("%3A", ":"))
+}
+
+/// Seed 003's rule applied to the token endpoint's answer (whoever fetched it):
+/// 200 with a token is ok (its claims decoded, the token kept for `ping` steps and
+/// redacted), 401 is wrong or missing credentials, anything else the network.
+/// `registry_error`: the body's first `errors[]` code and message.
+pub fn token_result(
+    ctx: &FlowContext<'_>,
+    status: u16,
+    body: Option<serde_json::Value>,
+    registry_error: Option<(String, String)>,
+    credentials_sent: bool,
+) -> StepResult {
+    let diagnosis = Diagnosis::token_endpoint(status, credentials_sent);
+    if status == 200 {
         let token = body
             .as_ref()
             .and_then(|b| b.get("access_token").or_else(|| b.get("token")))
@@ -79,7 +106,8 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &TokenSpec) -> StepResult {
                 "HTTP 200 without a token",
                 "the token endpoint answered 200 but the body has no access_token",
             )
-            .into_result(http.into_transcript());
+            .into_result(Default::default())
+            .with_status(Some(200));
         };
         ctx.world.secrets().add(token.clone());
         let claims = regharness_mocks::token::decode_unverified(&token)
@@ -87,22 +115,19 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &TokenSpec) -> StepResult {
             .and_then(|c| serde_json::to_value(c).ok());
         let mut result = StepResult::ok("HTTP 200: the credentials are good")
             .with_status(Some(200))
-            .with_body(body)
-            .with_transcript(http.into_transcript());
+            .with_body(body);
         result.claims = claims;
         result.access_token = Some(token);
         return result;
     }
     let message = format!(
         "HTTP {}: {}",
-        response.status,
-        response
-            .registry_error()
+        status,
+        registry_error
             .map(|(code, msg)| format!("{code}: {msg}"))
             .unwrap_or_else(|| diagnosis.detail.clone())
     );
     StepResult::failed(diagnosis, message)
-        .with_status(Some(response.status))
+        .with_status(Some(status))
         .with_body(body)
-        .with_transcript(http.into_transcript())
 }

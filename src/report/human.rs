@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::Summary;
 use crate::runner::{ScenarioReport, ScenarioStatus};
-use crate::scenario::model::Outcome;
+use crate::scenario::model::{ClientKind, Outcome};
 
 /// One line for a scenario, plus indented details when it failed.
 pub fn scenario_line(r: &ScenarioReport, verbose: bool) -> String {
@@ -28,12 +28,23 @@ pub fn scenario_line(r: &ScenarioReport, verbose: bool) -> String {
                 "✗"
             } else if s.outcome == Outcome::Ok {
                 "✓"
+            } else if s.outcome == Outcome::Skipped {
+                "-"
             } else {
                 "·"
             };
+            let client = if s.client == ClientKind::Builtin {
+                String::new()
+            } else {
+                format!(" ({})", s.client)
+            };
+            if s.outcome == Outcome::Skipped {
+                let _ = write!(out, "\n      {mark} {}{client} → {}", s.name, s.message);
+                continue;
+            }
             let _ = write!(
                 out,
-                "\n      {mark} {} → {} [{}{}]: {}",
+                "\n      {mark} {}{client} → {} [{}{}]: {}",
                 s.name,
                 s.outcome,
                 s.diagnosis,

@@ -467,6 +467,17 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
             ));
         }
         let e = &step.value.expect;
+        if e.outcome == Outcome::Skipped {
+            return Err(invalid(
+                step,
+                format!("step {n}: expect.outcome is ok or failed; `skipped` is what a run reports for a step its client cannot run"),
+            ));
+        }
+        if let Some(client) = step.value.client {
+            if let Some(why) = crate::flow::drivers::unsupported(client, &step.value.action) {
+                return Err(invalid(step, format!("step {n}: client {client}: {why}")));
+            }
+        }
         if e.outcome == Outcome::Ok && e.diagnosis.is_some_and(|d| d != DiagnosisClass::Ok) {
             return Err(invalid(step, format!(
                 "step {n}: expect.outcome is ok but expect.diagnosis is {}: a failing diagnosis needs `outcome: failed`",
@@ -772,5 +783,21 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("exactly one action"), "{e}");
+    }
+
+    #[test]
+    fn a_client_must_support_the_action_and_skipped_is_no_expectation() {
+        let e = load("description: d\nsteps:\n  - token: {}\n    client: skopeo\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("client skopeo: skopeo does not run `token` steps"),
+            "{e}"
+        );
+        let e = load("description: d\nsteps:\n  - token: {}\n    expect: {outcome: skipped}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`skipped` is what a run reports"), "{e}");
+        assert!(load("description: d\nsteps:\n  - token: {}\n    client: curl\n").is_ok());
     }
 }

@@ -507,6 +507,9 @@ pub struct StepSpec {
     pub env: std::collections::BTreeMap<String, Option<String>>,
     /// curl's `--proxy URL` for this step (`${PROXY}` = the mock proxy).
     pub proxy: Option<String>,
+    /// The client that runs this step (`client: curl | skopeo | podman`; default the
+    /// builtin one); `regharness run --client` overrides it.
+    pub client: Option<ClientKind>,
     /// What to do.
     pub action: StepAction,
     /// What must come out.
@@ -530,6 +533,7 @@ impl<'de> Deserialize<'de> for StepSpec {
                 let mut expect = None;
                 let mut env = std::collections::BTreeMap::new();
                 let mut proxy = None;
+                let mut client = None;
                 let mut action: Option<StepAction> = None;
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
@@ -537,6 +541,7 @@ impl<'de> Deserialize<'de> for StepSpec {
                         "expect" => expect = Some(map.next_value::<Expect>()?),
                         "env" => env = map.next_value()?,
                         "proxy" => proxy = Some(map.next_value::<String>()?),
+                        "client" => client = Some(map.next_value::<ClientKind>()?),
                         other if ACTIONS.contains(&other) => {
                             if action.is_some() {
                                 return Err(de::Error::custom(format!(
@@ -546,7 +551,7 @@ impl<'de> Deserialize<'de> for StepSpec {
                             action = Some(next_action(&mut map, other)?);
                         }
                         other => {
-                            let mut expected = vec!["name", "expect", "env", "proxy"];
+                            let mut expected = vec!["name", "expect", "env", "proxy", "client"];
                             expected.extend_from_slice(ACTIONS);
                             return Err(de::Error::unknown_field(other, leak(expected)));
                         }
@@ -562,6 +567,7 @@ impl<'de> Deserialize<'de> for StepSpec {
                     name,
                     env,
                     proxy,
+                    client,
                     action,
                     expect: expect.unwrap_or_default(),
                 })
@@ -890,6 +896,59 @@ pub struct CheckImageConfigSpec {
 #[serde(deny_unknown_fields)]
 pub struct RenderNodeConfigSpec {}
 
+/// Which program runs a step's `login`, `token`, `ping` or `pull`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientKind {
+    /// The harness's own HTTP client (the default).
+    #[default]
+    Builtin,
+    /// The real `curl` (seed 003's commands): `token` and `ping`.
+    Curl,
+    /// The real `skopeo`: `login` and `pull` (`skopeo copy ... dir:`).
+    Skopeo,
+    /// The real `podman`: `login` and `pull`.
+    Podman,
+}
+
+impl ClientKind {
+    /// Every client, in `--help` order.
+    pub const ALL: [ClientKind; 4] = [
+        ClientKind::Builtin,
+        ClientKind::Curl,
+        ClientKind::Skopeo,
+        ClientKind::Podman,
+    ];
+
+    /// The keyword (`builtin`, `curl`, `skopeo`, `podman`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::Builtin => "builtin",
+            ClientKind::Curl => "curl",
+            ClientKind::Skopeo => "skopeo",
+            ClientKind::Podman => "podman",
+        }
+    }
+}
+
+impl std::fmt::Display for ClientKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ClientKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown client {s:?}: expected builtin, curl, skopeo or podman")
+            })
+    }
+}
+
 /// Outcome of a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -899,6 +958,9 @@ pub enum Outcome {
     Ok,
     /// The step failed (and was diagnosed).
     Failed,
+    /// The step did not run: its client cannot do the action or is not installed (the
+    /// message says which). Never an expectation; it makes the scenario skipped.
+    Skipped,
 }
 
 impl std::fmt::Display for Outcome {
@@ -906,6 +968,7 @@ impl std::fmt::Display for Outcome {
         f.write_str(match self {
             Outcome::Ok => "ok",
             Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
         })
     }
 }

@@ -14,6 +14,14 @@
 //! - `unable to retrieve auth token: invalid username/password: unauthorized: <the SSO's text>`
 //! - `reading manifest <tag> in <host>/<repo>: manifest unknown: manifest unknown`
 //!
+//! - `reading manifest 8.9 in registry.redhat.io/ubi8/ubi: errors:\ndenied: requested access to the resource is denied\nunauthorized: ...` (a token without access)
+//! - `choosing an image from manifest list docker://<image>: no image found in image index for architecture riscv64, variant "", OS linux`
+//!
+//! podman 4.3.1 prints the same containers/image texts as `Error: <message>` (after
+//! progress lines such as `Trying to pull <image>...`), e.g. `Error: logging into
+//! "registry.redhat.io": invalid username/password` (skopeo login: the same, as
+//! `level=fatal`).
+//!
 //! `name unknown` (distribution's `NAME_UNKNOWN` for a repository it does not have) is
 //! not produced by the mock registries, which answer `MANIFEST_UNKNOWN` for both cases.
 
@@ -47,6 +55,10 @@ enum Verdict {
     /// containers/image says `invalid username/password` for every 401 of a token
     /// endpoint, even when no credentials were sent (FIDELITY.md).
     DependsOnCredentials,
+    /// A registry's `denied: requested access to the resource is denied`: with
+    /// credentials the token grants no access (no subscription), without them a login
+    /// is needed.
+    DeniedDependsOnCredentials,
 }
 
 /// The rules, in order; the first whose needle occurs in the message wins.
@@ -96,7 +108,15 @@ const RULES: &[(&str, Verdict)] = &[
         Verdict::Class(DiagnosisClass::UntrustedCa),
     ),
     (INVALID_CREDENTIALS, Verdict::DependsOnCredentials),
+    (
+        "requested access to the resource is denied",
+        Verdict::DeniedDependsOnCredentials,
+    ),
     ("manifest unknown", Verdict::Class(DiagnosisClass::NotFound)),
+    (
+        "no image found in image index for architecture",
+        Verdict::Class(DiagnosisClass::NotFound),
+    ),
     ("name unknown", Verdict::Class(DiagnosisClass::NotFound)),
 ];
 
@@ -114,7 +134,9 @@ const RULES: &[(&str, Verdict)] = &[
 /// assert!(failure.message.starts_with("Source image rejected: Running image docker://"));
 /// ```
 pub fn classify(stderr: &str, credentials_sent: bool, timed_out: bool) -> SkopeoFailure {
-    let message = fatal_message(stderr).unwrap_or_else(|| stderr.trim().to_string());
+    let message = fatal_message(stderr)
+        .or_else(|| podman_error(stderr))
+        .unwrap_or_else(|| stderr.trim().to_string());
     if timed_out {
         return SkopeoFailure {
             class: DiagnosisClass::Network,
@@ -130,6 +152,10 @@ pub fn classify(stderr: &str, credentials_sent: bool, timed_out: bool) -> Skopeo
                     DiagnosisClass::CredentialsRejected
                 }
                 Verdict::DependsOnCredentials => DiagnosisClass::AuthenticationRequired,
+                Verdict::DeniedDependsOnCredentials if credentials_sent => {
+                    DiagnosisClass::SubscriptionRequired
+                }
+                Verdict::DeniedDependsOnCredentials => DiagnosisClass::AuthenticationRequired,
             };
             return SkopeoFailure {
                 class,
@@ -159,6 +185,17 @@ pub fn fatal_message(stderr: &str) -> Option<String> {
                 None => Some(rest.split(' ').next().unwrap_or_default().to_string()),
             }
         })
+}
+
+/// podman's final error: from its last line starting with `Error: ` to the end (the
+/// message may span lines), without the prefix.
+pub fn podman_error(stderr: &str) -> Option<String> {
+    let start = stderr
+        .match_indices("Error: ")
+        .map(|(i, _)| i)
+        .filter(|&i| i == 0 || stderr.as_bytes()[i - 1] == b'\n')
+        .last()?;
+    Some(stderr[start + "Error: ".len()..].trim().to_string())
 }
 
 /// Undoes Go's `%q` quoting up to the closing quote (`\"`, `\\`, `\n`, `\t`; other
@@ -238,6 +275,41 @@ mod tests {
         assert_eq!(
             classify(&proxy, false, false).class,
             DiagnosisClass::ProxyDeniedHost
+        );
+    }
+
+    #[test]
+    fn podman_errors_are_read_after_its_progress_lines() {
+        // podman 4.3.1, observed against a world.
+        let stderr =
+            "Trying to pull registry.redhat.io/ubi8/ubi:8.9...\nError: initializing source \
+                      docker://registry.redhat.io/ubi8/ubi:8.9: reading manifest 8.9 in \
+                      registry.redhat.io/ubi8/ubi: errors:\ndenied: requested access to the \
+                      resource is denied\nunauthorized: Please login\n";
+        let failure = classify(stderr, true, false);
+        assert_eq!(failure.class, DiagnosisClass::SubscriptionRequired);
+        assert!(failure.message.starts_with("initializing source"));
+        assert_eq!(
+            classify(stderr, false, false).class,
+            DiagnosisClass::AuthenticationRequired
+        );
+        let login = "Error: logging into \"registry.redhat.io\": invalid username/password\n";
+        assert_eq!(
+            classify(login, true, false).class,
+            DiagnosisClass::CredentialsRejected
+        );
+    }
+
+    #[test]
+    fn a_platform_missing_from_the_index_is_not_found() {
+        let stderr = fatal(
+            "choosing an image from manifest list docker://registry.access.redhat.com/ubi8/\
+             ubi-minimal:latest: no image found in image index for architecture riscv64, \
+             variant \"\", OS linux",
+        );
+        assert_eq!(
+            classify(&stderr, false, false).class,
+            DiagnosisClass::NotFound
         );
     }
 

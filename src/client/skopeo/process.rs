@@ -10,7 +10,7 @@ const POLL: Duration = Duration::from_millis(10);
 
 /// What a bounded run produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Finished {
+pub(crate) struct Finished {
     /// The exit code; `None` when killed by a signal (the timeout) or never started.
     pub exit_code: Option<i32>,
     /// Standard output (lossy UTF-8).
@@ -36,7 +36,7 @@ impl Finished {
 /// Runs `program` with exactly `env` (the parent's environment is cleared), no stdin,
 /// in `cwd`; kills it (SIGKILL) if it has not exited after `timeout`. Blocking: call
 /// it from a blocking thread.
-pub(super) fn run_bounded(
+pub(crate) fn run_bounded(
     program: &Path,
     args: &[String],
     env: &[(String, String)],
