@@ -16,5 +16,6 @@ pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod serve;
 pub mod transcript;
 pub mod world;

@@ -74,6 +74,31 @@ enum Command {
     ///
     /// Exit status: 0 every stage passed, 1 a stage failed, 2 usage.
     Probe(ProbeArgs),
+    /// Start a scenario's world (default: a demo world) and keep it running for real
+    /// programs (curl, skopeo, podman) in another shell.
+    ///
+    /// Writes the world's CA (ca.pem), a certs.d folder, the SSO's token signing
+    /// certificate and, once the world is ready, DIR/env (KEY=VALUE lines: HTTPS_PROXY,
+    /// HTTP_PROXY, REGHARNESS_CA_FILE, REGHARNESS_CERT_DIR, REGHARNESS_SSO_SIGNING_CERT,
+    /// ...) and DIR/env.sh (the same as `export` lines). Prints them with sample
+    /// commands, then every request through its proxy. Without a scenario, the demo
+    /// world: registry.redhat.io (bearer), registry.access.redhat.com (anonymous) and a
+    /// demo service account (REGHARNESS_DEMO_USERNAME/REGHARNESS_DEMO_PASSWORD).
+    ///
+    /// Ctrl-C or SIGTERM stops it: DIR/env and DIR/env.sh are removed, the rest of DIR
+    /// is kept. Exit status: 0 stopped by a signal, 2 bad scenario or unusable DIR.
+    Serve {
+        /// A scenario file (default: the demo world).
+        scenario: Option<PathBuf>,
+        /// Where to write the files (created if missing; default: a new temporary
+        /// folder, printed).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// Also write the accounts' passwords to DIR/env (REGHARNESS_ACCOUNT_<N>_PASSWORD)
+        /// and print them.
+        #[arg(long)]
+        show_secrets: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -225,6 +250,37 @@ fn main() -> ExitCode {
             what: RenderCommand::NodeConfig(args),
         } => render_node_config(&args),
         Command::Probe(args) => probe(args),
+        Command::Serve {
+            scenario,
+            state_dir,
+            show_secrets,
+        } => serve(regharness::serve::ServeOptions {
+            scenario,
+            state_dir,
+            show_secrets,
+        }),
+    }
+}
+
+/// `regharness serve ...`.
+fn serve(options: regharness::serve::ServeOptions) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut stdout = std::io::stdout();
+    match runtime.block_on(regharness::serve::serve(&options, &mut stdout)) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
