@@ -114,7 +114,13 @@ pub async fn run_scenario_with(scenario: &Scenario, options: RunOptions) -> Scen
     let world = match World::start(&scenario.spec.world, secrets.clone()).await {
         Ok(w) => w,
         Err(e) => {
-            report.status = ScenarioStatus::Failed;
+            // A missing real server skips the scenario, unless external programs are
+            // required (`REGHARNESS_REQUIRE_EXTERNAL=1`).
+            let required = std::env::var("REGHARNESS_REQUIRE_EXTERNAL").is_ok_and(|v| v == "1");
+            report.status = match e {
+                crate::world::WorldError::MissingProgram(_) if !required => ScenarioStatus::Skipped,
+                _ => ScenarioStatus::Failed,
+            };
             report.reason = Some(secrets.redact(&format!("the world did not start: {e}")));
             report.duration_ms = elapsed_ms(started);
             return report;
@@ -205,12 +211,12 @@ pub async fn run_scenario_with(scenario: &Scenario, options: RunOptions) -> Scen
         }
         if failed {
             report.status = ScenarioStatus::Failed;
-            report.reason = Some(secrets.redact(&format!(
-                "step {} {:?}: {}",
-                index + 1,
-                name,
-                unmet.join("; ")
-            )));
+            let mut reason = format!("step {} {:?}: {}", index + 1, name, unmet.join("; "));
+            // Real servers' logs explain what they did (`implementation: ...`).
+            for (server, tail) in world.native_logs() {
+                reason.push_str(&format!("\n{server} log (tail):\n{tail}"));
+            }
+            report.reason = Some(secrets.redact(&reason));
             break;
         }
     }

@@ -18,12 +18,16 @@
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::child::GroupChild;
 use crate::sso::TokenService;
+
+mod push;
+pub use push::PushError;
 
 /// The Debian program name.
 pub const PROGRAM: &str = "docker-registry";
@@ -57,8 +61,8 @@ pub enum DistributionError {
 pub struct Distribution {
     addr: SocketAddr,
     log: PathBuf,
-    // Field order: the process dies before its folder goes.
-    child: Child,
+    // Field order: the process group dies before its folder goes.
+    child: GroupChild,
     _dir: tempfile::TempDir,
 }
 
@@ -67,13 +71,6 @@ impl std::fmt::Debug for Distribution {
         f.debug_struct("Distribution")
             .field("addr", &self.addr)
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for Distribution {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -96,6 +93,17 @@ impl Distribution {
     /// Starts `program` with token auth: realm `sso`'s local token URL, issuer `sso`'s,
     /// `rootcertbundle` its signing certificate. Retries on a port taken meanwhile.
     pub async fn start(program: &Path, sso: &TokenService) -> Result<Self, DistributionError> {
+        Self::start_with(program, sso, Some(&sso.local_realm_url())).await
+    }
+
+    /// Starts `program` trusting `sso`'s tokens with `realm` in its challenges (the
+    /// public realm URL a world resolves, e.g. `https://sso.redhat.com/...`); `None`:
+    /// no `auth` section, anyone may pull and push (an anonymous registry).
+    pub async fn start_with(
+        program: &Path,
+        sso: &TokenService,
+        realm: Option<&str>,
+    ) -> Result<Self, DistributionError> {
         let io = |what: String| move |source| DistributionError::Io { what, source };
         let dir = tempfile::tempdir().map_err(io("temporary directory".into()))?;
         let bundle = dir.path().join("sso-signing.pem");
@@ -106,7 +114,7 @@ impl Distribution {
         for _ in 0..3 {
             let addr = free_port().map_err(io("probing a free port".into()))?;
             let config = dir.path().join("config.yml");
-            std::fs::write(&config, config_yaml(dir.path(), addr, sso, &bundle))
+            std::fs::write(&config, config_yaml(dir.path(), addr, sso, realm, &bundle))
                 .map_err(io(format!("writing {}", config.display())))?;
             match spawn(program, &config, &log, addr).await {
                 Ok(child) => {
@@ -131,6 +139,11 @@ impl Distribution {
         self.addr
     }
 
+    /// Its process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The last 30 lines of its log.
     pub fn log_tail(&self) -> String {
         log_tail(&self.log)
@@ -142,21 +155,32 @@ fn free_port() -> std::io::Result<SocketAddr> {
 }
 
 /// YAML with every string JSON-quoted (a JSON string is a YAML double-quoted scalar).
-fn config_yaml(dir: &Path, addr: SocketAddr, sso: &TokenService, bundle: &Path) -> String {
+fn config_yaml(
+    dir: &Path,
+    addr: SocketAddr,
+    sso: &TokenService,
+    realm: Option<&str>,
+    bundle: &Path,
+) -> String {
     let q = |s: &str| Value::String(s.to_string()).to_string();
+    let auth = match realm {
+        Some(realm) => format!(
+            "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {bundle}\n",
+            realm = q(realm),
+            service = q(SERVICE),
+            issuer = q(&sso.issuer()),
+            bundle = q(&bundle.display().to_string()),
+        ),
+        None => String::new(),
+    };
     format!(
         "version: 0.1\n\
          log:\n  level: info\n  formatter: text\n\
          storage:\n  filesystem:\n    rootdirectory: {root}\n\
-         http:\n  addr: {addr}\n  secret: {secret}\n\
-         auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {bundle}\n",
+         http:\n  addr: {addr}\n  secret: {secret}\n{auth}",
         root = q(&dir.join("data").display().to_string()),
         addr = q(&addr.to_string()),
         secret = q("regharness-distribution"),
-        realm = q(&sso.local_realm_url()),
-        service = q(SERVICE),
-        issuer = q(&sso.issuer()),
-        bundle = q(&bundle.display().to_string()),
     )
 }
 
@@ -165,7 +189,7 @@ async fn spawn(
     config: &Path,
     log: &Path,
     addr: SocketAddr,
-) -> Result<Child, String> {
+) -> Result<GroupChild, String> {
     let log_file = std::fs::File::create(log).map_err(|e| format!("creating the log: {e}"))?;
     let log_err = log_file
         .try_clone()
@@ -183,8 +207,7 @@ async fn spawn(
             command.env_remove(key);
         }
     }
-    let mut child = command
-        .spawn()
+    let mut child = GroupChild::spawn(&mut command)
         .map_err(|e| format!("starting {}: {e}", program.display()))?;
     let deadline = Instant::now() + LISTEN_TIMEOUT;
     loop {
@@ -195,8 +218,7 @@ async fn spawn(
             return Err(format!("{} exited with {status}", program.display()));
         }
         if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
+            child.kill();
             return Err(format!(
                 "{} did not listen on {addr} within {LISTEN_TIMEOUT:?}",
                 program.display()

@@ -12,6 +12,7 @@
 //!
 //! Every mock binds 127.0.0.1 on a random port, so many worlds run side by side.
 
+pub mod child;
 pub mod clock;
 pub mod distribution;
 pub mod firewall;
@@ -20,6 +21,7 @@ pub mod proxy;
 pub mod registry;
 pub mod scope;
 pub mod signing;
+pub mod squid;
 pub mod sso;
 pub mod tls;
 pub mod token;

@@ -255,7 +255,34 @@ fn validate(s: &Scenario) -> Result<(), LoadError> {
             ));
         }
     }
+    if let Some(proxy) = &world.proxy {
+        let p = &proxy.value;
+        if p.implementation == crate::scenario::model::ProxyImplementation::Squid
+            && (!p.fail.is_empty() || p.intercept || p.down)
+        {
+            return Err(at(
+                &proxy.referenced,
+                "world.proxy: implementation: squid supports `allow` and `auth` only (not `fail`, `intercept` or `down`)".into(),
+            ));
+        }
+    }
     for spanned in world.registries.iter().flatten() {
+        let r = &spanned.value;
+        if r.implementation == crate::scenario::model::RegistryImplementation::Distribution {
+            let unsupported = [
+                (r.blob_cdn.is_some(), "blob_cdn"),
+                (r.auth_host.is_some(), "auth_host"),
+            ];
+            if let Some((_, key)) = unsupported.iter().find(|(set, _)| *set) {
+                return Err(at(
+                    &spanned.referenced,
+                    format!(
+                        "world.registries: {}: implementation: distribution does not support `{key}`",
+                        r.host
+                    ),
+                ));
+            }
+        }
         if let Some(cdn) = &spanned.value.blob_cdn {
             if registry_hosts.contains(&cdn.to_ascii_lowercase())
                 || cdn.eq_ignore_ascii_case(&world.sso.host)

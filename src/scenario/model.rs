@@ -75,6 +75,33 @@ pub struct ProxySpec {
     /// The proxy is not running: its address refuses connections.
     #[serde(default)]
     pub down: bool,
+    /// What runs the proxy: the in-process `mock` (default) or a real `squid`.
+    #[serde(default)]
+    pub implementation: ProxyImplementation,
+}
+
+/// What runs the world's proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProxyImplementation {
+    /// The in-process squid-like mock.
+    #[default]
+    Mock,
+    /// A real squid (`/usr/sbin/squid`) deciding `allow` and `auth`, forwarding what
+    /// it allows to the world's name service through an allow-all mock parent.
+    Squid,
+}
+
+/// What serves a registry of the world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegistryImplementation {
+    /// The in-process mock registry.
+    #[default]
+    Mock,
+    /// A real CNCF distribution 2.8 (Debian's `docker-registry`) trusting the SSO's
+    /// tokens, the entry's images pushed into it, behind the world's TLS front.
+    Distribution,
 }
 
 /// Proxy credentials.
@@ -354,6 +381,9 @@ pub struct RegistrySpec {
     /// same content).
     #[serde(default)]
     pub blob_cdn: Option<String>,
+    /// What serves it: the in-process `mock` (default) or a real `distribution`.
+    #[serde(default)]
+    pub implementation: RegistryImplementation,
 }
 
 /// Manifest format of an image.

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use regharness_mocks::distribution::Distribution;
 use regharness_mocks::front::FrontError;
 use regharness_mocks::registry::RegistryError;
 use regharness_mocks::sso::SsoError;
@@ -26,8 +27,8 @@ use regharness_mocks::{
 use crate::catalogue;
 use crate::redact::SecretSet;
 use crate::scenario::model::{
-    AuthModeSpec, CredentialsSpec, DockerRegistrySpec, ImageEntrySpec, ImageFormat, SecretChoice,
-    WorldSpec,
+    AuthModeSpec, CredentialsSpec, DockerRegistrySpec, ImageEntrySpec, ImageFormat,
+    RegistryImplementation, SecretChoice, WorldSpec,
 };
 pub use accounts::{AccountBook, WorldAccount};
 pub use cluster::Cluster;
@@ -60,6 +61,12 @@ pub enum WorldError {
     /// The scenario describes something the world cannot be.
     #[error("{0}")]
     Invalid(String),
+    /// A real server (`implementation: distribution | squid`) could not start.
+    #[error("{0}")]
+    Native(String),
+    /// A real server's program is not installed (the scenario is skipped).
+    #[error("{0}")]
+    MissingProgram(String),
 }
 
 /// A registry of the world and its HTTPS endpoint.
@@ -76,6 +83,9 @@ pub struct WorldRegistry {
     pub auth_host: Option<String>,
     /// Pull-secret types whose credentials it refuses (BZ#1476330).
     pub rejects_secret_types: Vec<String>,
+    /// The real distribution registry serving this host (`implementation:
+    /// distribution`); the front forwards to it and `registry` stays idle.
+    pub native: Option<Distribution>,
 }
 
 /// A running world. Dropping it stops every mock.
@@ -166,6 +176,7 @@ impl World {
             plain_http,
             own_ca,
             blob_cdn,
+            implementation,
         } in plan
         {
             // distribution tolerates 60 s of clock skew on exp/nbf; so does the mock.
@@ -220,6 +231,16 @@ impl World {
                 host: host.clone(),
                 source,
             })?;
+            let native = match implementation {
+                RegistryImplementation::Mock => None,
+                RegistryImplementation::Distribution => {
+                    Some(start_distribution(&host, auth, &sso, &images).await?)
+                }
+            };
+            let backend = native
+                .as_ref()
+                .map(Distribution::addr)
+                .unwrap_or(registry.addr());
             let certificate = if own_ca {
                 let own = CertificateAuthority::generate(&format!("{host} CA"))?;
                 let certificate = own.issue(&[&host])?;
@@ -228,13 +249,9 @@ impl World {
             } else {
                 ca.issue(&[&host])?
             };
-            let front = TlsFront::start(&certificate, registry.addr()).await?;
+            let front = TlsFront::start(&certificate, backend).await?;
             // An insecure registry answers plain HTTP where clients expect TLS.
-            let served_at = if plain_http {
-                registry.addr()
-            } else {
-                front.addr()
-            };
+            let served_at = if plain_http { backend } else { front.addr() };
             hosts.insert(host.to_ascii_lowercase(), served_at);
             registries.push(WorldRegistry {
                 host,
@@ -243,6 +260,7 @@ impl World {
                 front,
                 auth_host,
                 rejects_secret_types,
+                native,
             });
         }
 
@@ -397,6 +415,23 @@ impl World {
         &self.cluster
     }
 
+    /// The tails of the logs of the world's real servers (`implementation:
+    /// distribution | squid`), as `(name, tail)`, e.g. `("squid", ...)`.
+    pub fn native_logs(&self) -> Vec<(String, String)> {
+        let mut logs: Vec<(String, String)> = self
+            .registries
+            .iter()
+            .filter_map(|r| {
+                let d = r.native.as_ref()?;
+                Some((format!("distribution {}", r.host), d.log_tail()))
+            })
+            .collect();
+        if let Some(squid) = self.proxy.as_ref().and_then(|p| p.native.as_ref()) {
+            logs.push(("squid".into(), squid.log_tail()));
+        }
+        logs
+    }
+
     /// The internal registry, when the scenario has one.
     pub fn internal_registry(&self) -> Option<&WorldRegistry> {
         self.internal_registry.as_ref()
@@ -520,6 +555,7 @@ impl World {
 
 /// A registry to start, catalogue defaults filled in.
 struct RegistryPlan {
+    implementation: RegistryImplementation,
     plain_http: bool,
     own_ca: bool,
     blob_cdn: Option<String>,
@@ -573,6 +609,7 @@ async fn start_internal_registry(
                     front,
                     auth_host: None,
                     rejects_secret_types: Vec::new(),
+                    native: None,
                 })
             }
             Err(e) => last_error = Some(e),
@@ -581,6 +618,42 @@ async fn start_internal_registry(
     Err(last_error
         .map(WorldError::Front)
         .unwrap_or_else(|| WorldError::Invalid("no free loopback address for port 5000".into())))
+}
+
+/// Starts Debian's `docker-registry` for `host` trusting `sso` (realm: the SSO's public
+/// URL, as the mock registries name it; none for an anonymous registry) and pushes
+/// `images` into it.
+async fn start_distribution(
+    host: &str,
+    auth: AuthModeSpec,
+    sso: &TokenService,
+    images: &[ImageEntrySpec],
+) -> Result<Distribution, WorldError> {
+    let program = Distribution::find_program().ok_or_else(|| {
+        WorldError::MissingProgram(format!(
+            "registry {host}: implementation: distribution needs `{}` (apt-get install docker-registry)",
+            regharness_mocks::distribution::PROGRAM
+        ))
+    })?;
+    let realm = match auth {
+        AuthModeSpec::Anonymous => None,
+        AuthModeSpec::Bearer | AuthModeSpec::Delegated => Some(sso.realm_url()),
+    };
+    let registry = Distribution::start_with(&program, sso, realm.as_deref())
+        .await
+        .map_err(|e| WorldError::Native(format!("registry {host}: {e}")))?;
+    let specs = images
+        .iter()
+        .map(image_spec)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(WorldError::Invalid)?;
+    registry.push_images(sso, &specs).await.map_err(|e| {
+        WorldError::Native(format!(
+            "registry {host}: pushing its images: {e}\nregistry log (tail):\n{}",
+            registry.log_tail()
+        ))
+    })?;
+    Ok(registry)
 }
 
 /// A loopback address (127.x.y.z, never 127.0.0.1) for the internal registry's port 5000,
@@ -614,6 +687,7 @@ fn registry_plan(spec: &WorldSpec) -> Result<Vec<RegistryPlan>, WorldError> {
                     plain_http: false,
                     own_ca: false,
                     blob_cdn: None,
+                    implementation: RegistryImplementation::Mock,
                 });
             }
         }
@@ -651,6 +725,7 @@ fn registry_plan(spec: &WorldSpec) -> Result<Vec<RegistryPlan>, WorldError> {
                     plain_http: r.plain_http,
                     own_ca: r.own_ca,
                     blob_cdn: r.blob_cdn.clone(),
+                    implementation: r.implementation,
                 });
             }
         }

@@ -10,13 +10,14 @@ use std::time::Duration;
 
 use regharness_mocks::firewall::{Firewall, RouteError};
 use regharness_mocks::proxy::{MockProxy, RunningProxy, TunnelFailure, Upstream};
+use regharness_mocks::squid::{Squid, SquidConfig};
 use regharness_mocks::CertificateAuthority;
 
 use crate::client::http::HttpClient;
 use crate::client::proxy_env::{ProxyConvention, ProxySettings};
 use crate::client::transport::{ConnectError, IoKind, NameService, TransportConfig};
 use crate::scenario::model::{
-    ClientSpec, FirewallRuleSpec, FirewallSide, ProxySpec, TunnelFailureKind,
+    ClientSpec, FirewallRuleSpec, FirewallSide, ProxyImplementation, ProxySpec, TunnelFailureKind,
 };
 
 use super::{HostMap, WorldError};
@@ -101,6 +102,9 @@ pub struct WorldProxy {
     pub address: String,
     /// The intercepting CA's certificate (PEM), when it intercepts.
     pub interception_ca: Option<String>,
+    /// The real squid clients talk to (`implementation: squid`); `running` is then
+    /// its allow-all parent, which reaches the world's names.
+    pub native: Option<Squid>,
 }
 
 impl WorldProxy {
@@ -123,7 +127,11 @@ impl WorldProxy {
                 running: None,
                 address: addr.to_string(),
                 interception_ca: None,
+                native: None,
             });
+        }
+        if spec.implementation == ProxyImplementation::Squid {
+            return Self::start_squid(spec, names, timeout).await;
         }
         let mut builder = MockProxy::builder(Arc::new(names)).timeout(timeout);
         for domain in spec.allow.iter().flatten() {
@@ -156,6 +164,45 @@ impl WorldProxy {
             address: running.addr().to_string(),
             running: Some(running),
             interception_ca,
+            native: None,
+        })
+    }
+
+    /// A real squid deciding `allow` and `auth`, its parent an allow-all mock proxy
+    /// whose upstream goes through `names` (squid cannot resolve the world's names, and
+    /// the world serves them on 127.0.0.1:PORT, not port 443).
+    async fn start_squid(
+        spec: &ProxySpec,
+        names: WorldNames,
+        timeout: Duration,
+    ) -> Result<Self, WorldError> {
+        let program = Squid::find_program().ok_or_else(|| {
+            WorldError::MissingProgram(format!(
+                "proxy: implementation: squid needs `{}` (apt-get install squid)",
+                regharness_mocks::squid::PROGRAM
+            ))
+        })?;
+        let parent = MockProxy::builder(Arc::new(names))
+            .timeout(timeout)
+            .start()
+            .await
+            .map_err(|e| WorldError::Invalid(format!("proxy: {e}")))?;
+        let config = SquidConfig {
+            allow: spec.allow.clone(),
+            auth: spec
+                .auth
+                .as_ref()
+                .map(|a| (a.username.clone(), a.password.clone())),
+            parent: parent.addr(),
+        };
+        let squid = Squid::start(&program, &config)
+            .await
+            .map_err(|e| WorldError::Native(format!("proxy: {e}")))?;
+        Ok(Self {
+            address: squid.addr().to_string(),
+            running: Some(parent),
+            interception_ca: None,
+            native: Some(squid),
         })
     }
 }

@@ -367,6 +367,55 @@ impl Repository {
     }
 }
 
+/// One repository's generated content, in the order a client pushes it: every blob
+/// (layers and configs), then the manifests (platform manifests before the index that
+/// lists them), then the tags.
+#[derive(Debug, Clone)]
+pub struct ExportedRepository {
+    /// The repository name (`rhel8/pcp`).
+    pub name: String,
+    /// `(digest, bytes)` of every layer and config.
+    pub blobs: Vec<(String, Bytes)>,
+    /// `(digest, media type, bytes)` of every manifest and index, children first.
+    pub manifests: Vec<(String, &'static str, Bytes)>,
+    /// `(tag, manifest digest)`.
+    pub tags: Vec<(String, String)>,
+}
+
+/// The content a [`MockRegistry`](super::MockRegistry) built from `specs` would serve,
+/// byte for byte, for pushing it into another registry.
+pub fn export(specs: &[ImageSpec]) -> Result<Vec<ExportedRepository>, RegistryError> {
+    let store = Store::build(specs)?;
+    Ok(store
+        .repositories
+        .into_iter()
+        .map(|(name, repo)| {
+            let mut blobs: Vec<(String, Bytes)> = repo
+                .blobs
+                .iter()
+                .filter(|(digest, _)| !repo.manifests.contains_key(*digest))
+                .map(|(d, b)| (d.clone(), b.clone()))
+                .collect();
+            blobs.sort_by(|a, b| a.0.cmp(&b.0));
+            let tagged: Vec<&String> = repo.tags.values().collect();
+            let mut manifests: Vec<(String, &'static str, Bytes)> = repo
+                .manifests
+                .iter()
+                .map(|(d, m)| (d.clone(), m.media_type, m.bytes.clone()))
+                .collect();
+            // Untagged (platform) manifests first: an index may only name pushed ones.
+            manifests.sort_by_key(|(d, _, _)| (tagged.contains(&d), d.clone()));
+            let tags = repo.tags.into_iter().collect();
+            ExportedRepository {
+                name,
+                blobs,
+                manifests,
+                tags,
+            }
+        })
+        .collect())
+}
+
 fn pretty(value: &Value) -> Bytes {
     Bytes::from(serde_json::to_vec_pretty(value).expect("JSON values serialise"))
 }

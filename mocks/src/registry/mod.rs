@@ -49,8 +49,8 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::token::TokenVerifier;
 
 pub use content::{
-    ImageSpec, DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, OCI_CONFIG, OCI_INDEX, OCI_LAYER,
-    OCI_MANIFEST,
+    export as export_content, ExportedRepository, ImageSpec, DOCKER_CONFIG, DOCKER_LAYER,
+    DOCKER_MANIFEST, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST,
 };
 
 use auth::BearerController;
