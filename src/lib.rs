@@ -5,6 +5,7 @@
 //! [`client`], classifies failures ([`diagnosis`]) and records a redacted
 //! [`transcript`] that tests snapshot.
 
+pub mod bench;
 pub mod catalogue;
 pub mod client;
 pub mod cluster;

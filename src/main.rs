@@ -99,6 +99,37 @@ enum Command {
         #[arg(long)]
         show_secrets: bool,
     },
+    /// Benchmark the mocks side by side with the real programs, with the same client:
+    /// a blob from the mock registry and from distribution (docker-registry), through
+    /// the mock proxy and through squid, and a login + token + pull scenario with the
+    /// builtin client against `skopeo inspect`. Prints medians and ratios.
+    ///
+    /// A missing program makes its row "skipped: X not installed"; the other rows run.
+    /// Exit status: 0 every row measured or skipped, 1 a row failed, 2 bad scenario.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Size of the blob's content in MiB (the gzip'd layer is a little larger).
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    size_mib: usize,
+    /// Pulls per blob row.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    iterations: usize,
+    /// Runs per scenario row.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    scenario_runs: usize,
+    /// The login + token + pull scenario (default:
+    /// scenarios/pull/portal-user-login-then-pull.yaml).
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// A smoke run: 1 MiB, one pull and one scenario run per row (overrides the sizes).
+    #[arg(long)]
+    quick: bool,
+    /// Bound of one blob pull, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pull_timeout: u64,
 }
 
 #[derive(clap::Args)]
@@ -259,6 +290,57 @@ fn main() -> ExitCode {
             state_dir,
             show_secrets,
         }),
+        Command::Bench(args) => bench(args),
+    }
+}
+
+/// `regharness bench ...`.
+fn bench(args: BenchArgs) -> ExitCode {
+    use regharness::bench::{self, BenchOptions, RowResult};
+    let path = args.scenario.unwrap_or_else(bench::default_scenario);
+    let scenario = match load_file(&path, None) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&[e]),
+    };
+    if let Err(e) = bench::scenario::login_and_image(&scenario) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let options = if args.quick {
+        BenchOptions {
+            size_mib: 1,
+            iterations: 1,
+            scenario_runs: 1,
+            pull_timeout: std::time::Duration::from_secs(args.pull_timeout),
+        }
+    } else {
+        BenchOptions {
+            size_mib: args.size_mib,
+            iterations: args.iterations,
+            scenario_runs: args.scenario_runs,
+            pull_timeout: std::time::Duration::from_secs(args.pull_timeout),
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rows = runtime.block_on(bench::run(&options, &scenario, &mut |line| {
+        println!("{line}")
+    }));
+    if rows
+        .iter()
+        .any(|r| matches!(r.result, RowResult::Failed(_)))
+    {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -46,6 +46,17 @@ impl Distribution {
         images: &[ImageSpec],
     ) -> Result<(), PushError> {
         let repositories = export_content(images)?;
+        self.push_content(sso, repositories).await
+    }
+
+    /// Pushes already generated content (what [`export_content`] returns), e.g. when
+    /// the caller also needs the digests, or one big blob that should not be generated
+    /// twice. Each request is bounded by 10 s of inactivity, not in total.
+    pub async fn push_content(
+        &self,
+        sso: &TokenService,
+        repositories: Vec<ExportedRepository>,
+    ) -> Result<(), PushError> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
