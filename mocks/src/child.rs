@@ -2,6 +2,7 @@
 //! dropped: real servers (`docker-registry`, `squid` and the helpers squid forks) never
 //! outlive the test or world that started them, also when it panics.
 
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus};
 
 /// A running child leading its own process group.
@@ -65,3 +66,28 @@ fn kill_group(pid: u32) {
 
 #[cfg(not(target_os = "linux"))]
 fn kill_group(_pid: u32) {}
+
+/// Where an external program is: the path in `variable` when that is set (a path that is
+/// not a file means "absent": tests use it to force a skip), else the first of `defaults`
+/// that exists, else `name` on `PATH`.
+///
+/// ```
+/// use regharness_mocks::child::find_program;
+/// assert!(find_program("REGHARNESS_NO_SUCH_PROGRAM", "no-such-program-x", &[]).is_none());
+/// ```
+pub fn find_program(variable: &str, name: &str, defaults: &[&str]) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(variable) {
+        return Some(PathBuf::from(path)).filter(|p| p.is_file());
+    }
+    defaults
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .or_else(|| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|dir| dir.join(name))
+                    .find(|p| p.is_file())
+            })
+        })
+}

@@ -75,19 +75,14 @@ impl std::fmt::Debug for Distribution {
 }
 
 impl Distribution {
-    /// The program: `REGHARNESS_DOCKER_REGISTRY` if set, else `docker-registry` on
-    /// `PATH` or in `/usr/bin`.
+    /// The program: `REGHARNESS_DOCKER_REGISTRY` if set, else `/usr/bin/docker-registry`,
+    /// else `docker-registry` on `PATH`.
     pub fn find_program() -> Option<PathBuf> {
-        if let Some(path) = std::env::var_os("REGHARNESS_DOCKER_REGISTRY") {
-            return Some(PathBuf::from(path)).filter(|p| p.is_file());
-        }
-        let from_path = std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(PROGRAM))
-                .find(|p| p.is_file())
-        });
-        from_path
-            .or_else(|| Some(PathBuf::from("/usr/bin/docker-registry")).filter(|p| p.is_file()))
+        crate::child::find_program(
+            "REGHARNESS_DOCKER_REGISTRY",
+            PROGRAM,
+            &["/usr/bin/docker-registry"],
+        )
     }
 
     /// Starts `program` with token auth: realm `sso`'s local token URL, issuer `sso`'s,

@@ -89,17 +89,7 @@ impl Squid {
     /// The program: `REGHARNESS_SQUID` if set, else `/usr/sbin/squid`, else `squid` on
     /// `PATH`; `None` when absent or when the NCSA helper is missing.
     pub fn find_program() -> Option<PathBuf> {
-        if let Some(path) = std::env::var_os("REGHARNESS_SQUID") {
-            return Some(PathBuf::from(path)).filter(|p| p.is_file());
-        }
-        let default = Some(PathBuf::from(PROGRAM)).filter(|p| p.is_file());
-        default.or_else(|| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|dir| dir.join("squid"))
-                    .find(|p| p.is_file())
-            })
-        })
+        crate::child::find_program("REGHARNESS_SQUID", "squid", &[PROGRAM])
     }
 
     /// Starts `program` with `config` on a free 127.0.0.1 port; retries on a port taken
