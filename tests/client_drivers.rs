@@ -1,6 +1,6 @@
-//! The beginning of the agreement suite (issue 6 item 4): the catalogue's `token/`
-//! scenarios run with `--client curl`, and its `login/` and `pull/` scenarios with
-//! `--client skopeo` and `--client podman`; every step a real client ran must have the
+//! The client half of the agreement suite (issue 6 item 4): the catalogue's `token/` and
+//! `registry/` scenarios run with `--client curl`, and its `login/`, `pull/` and
+//! `auth-files/` scenarios with `--client skopeo` and `--client podman`; every step a real client ran must have the
 //! same outcome and diagnosis class as with the builtin client, and the auth files
 //! `skopeo login` / `podman login` write must hold the same entries as the builtin
 //! client's. Steps a client cannot run are skipped and printed.
@@ -20,10 +20,13 @@ use regharness::scenario::{discover, load_file};
 /// Catalogue folders and the clients they are replayed with.
 const MATRIX: &[(&str, ClientKind)] = &[
     ("token", ClientKind::Curl),
+    ("registry", ClientKind::Curl),
     ("login", ClientKind::Skopeo),
     ("pull", ClientKind::Skopeo),
+    ("auth-files", ClientKind::Skopeo),
     ("login", ClientKind::Podman),
     ("pull", ClientKind::Podman),
+    ("auth-files", ClientKind::Podman),
 ];
 
 fn main() {

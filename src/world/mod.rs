@@ -109,6 +109,9 @@ pub struct World {
     _cdns: Vec<(RunningRegistry, TlsFront)>,
     /// The node pulls run on, when the cluster has an image configuration.
     node: Option<node::NodeState>,
+    /// The scenario shapes the client host's network: a proxy, firewall rules or proxy
+    /// variables.
+    shaped_network: bool,
 }
 
 impl World {
@@ -320,6 +323,9 @@ impl World {
             client: spec.client.clone(),
             _cdns: cdns,
             node: node::NodeState::from_cluster(&spec.cluster, &own_cas),
+            shaped_network: spec.proxy.is_some()
+                || !spec.firewall.is_empty()
+                || !spec.client.env.is_empty(),
         };
         if !spec.cluster.global_pull_secret.is_empty() {
             let entries: Vec<&DockerRegistrySpec> = spec
@@ -465,6 +471,12 @@ impl World {
     /// firewall), for programs that reach the world through `exposure::WorldExposure`.
     pub fn names(&self) -> &WorldNames {
         &self.names
+    }
+
+    /// Whether the scenario shapes the client host's network (a proxy, firewall rules or
+    /// proxy variables), which programs reached through an exposure proxy do not see.
+    pub fn shapes_network(&self) -> bool {
+        self.shaped_network
     }
 
     /// The customer's proxy, when the scenario has one.

@@ -63,6 +63,13 @@ enum Verdict {
 
 /// The rules, in order; the first whose needle occurs in the message wins.
 const RULES: &[(&str, Verdict)] = &[
+    // An auth file containers/image cannot read: `getting username and password: 1 error
+    // occurred: * reading JSON file "...": unmarshaling JSON at "...": unexpected end of
+    // JSON input` (an empty file; a bad `auth` field gives the same prefix).
+    (
+        "getting username and password",
+        Verdict::Class(DiagnosisClass::AuthFileInvalid),
+    ),
     // registries.conf `blocked = true`: refused before any connection.
     (
         "is blocked in",

@@ -95,6 +95,13 @@ pub async fn login(
             "{tool} login does not write the legacy ~/.dockercfg"
         ));
     }
+    // `tool: docker` is `docker login https://HOST`, whose `https://` key is docker's own;
+    // skopeo and podman key the entry by the bare host even in ~/.docker/config.json.
+    if spec.tool == AuthFileKind::Docker {
+        return StepResult::skipped(format!(
+            "the step is `docker login` (an `https://` key in ~/.docker/config.json), which {tool} login does not reproduce"
+        ));
+    }
     if spec.server.as_ref().is_some_and(|s| s != &spec.registry) {
         return StepResult::skipped(format!(
             "{tool} login keys the entry by the registry name; `server` is not reproduced"

@@ -12,9 +12,9 @@
 //! that is not installed, podman unable to run here) is [`Outcome::Skipped`] with the
 //! reason.
 //!
-//! What the drivers do not apply: a step's `env`/`proxy` (the program always talks to
-//! the exposure's proxy) and a node's files (`world.cluster.image_config`); such steps
-//! are skipped. skopeo and podman print no HTTP status, so their steps carry none.
+//! What the drivers do not apply: a step's `env`/`proxy` and the world's proxy, firewall
+//! and proxy variables (the program always talks to the exposure's proxy), and a node's
+//! files (`world.cluster.image_config`); such steps are skipped. skopeo and podman print no HTTP status, so their steps carry none.
 
 pub mod containers;
 pub mod curl;
@@ -160,6 +160,11 @@ pub async fn run(
     if !step.env.is_empty() || step.proxy.is_some() {
         return Some(StepResult::skipped(format!(
             "{client} runs through the world's exposure proxy: the step's `env`/`proxy` are not applied to real clients"
+        )));
+    }
+    if ctx.world.shapes_network() {
+        return Some(StepResult::skipped(format!(
+            "{client} reaches the world through regharness' own proxy: the scenario's proxy, firewall and proxy variables are not reproduced for real clients yet"
         )));
     }
     if ctx.world.node().is_some() && matches!(step.action, StepAction::Pull(_)) {
