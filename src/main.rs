@@ -321,15 +321,9 @@ fn bench(args: BenchArgs) -> ExitCode {
             pull_timeout: std::time::Duration::from_secs(args.pull_timeout),
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match async_runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let rows = runtime.block_on(bench::run(&options, &scenario, &mut |line| {
         println!("{line}")
@@ -346,15 +340,9 @@ fn bench(args: BenchArgs) -> ExitCode {
 
 /// `regharness serve ...`.
 fn serve(options: regharness::serve::ServeOptions) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match async_runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let mut stdout = std::io::stdout();
     match runtime.block_on(regharness::serve::serve(&options, &mut stdout)) {
@@ -429,12 +417,9 @@ fn probe(args: ProbeArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return usage(secrets.redact(&e)),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match async_runtime() {
         Ok(r) => r,
-        Err(e) => return usage(format!("cannot start the async runtime: {e}")),
+        Err(code) => return code,
     };
     let target = ProbeTarget {
         registry,
@@ -599,15 +584,9 @@ fn run(
         eprintln!("error: no scenario to run");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match async_runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let started = Instant::now();
     let reports = runtime.block_on(runner::run_all(
@@ -683,4 +662,15 @@ fn usage_error(errors: &[LoadError]) -> ExitCode {
         eprintln!("error: {e}");
     }
     ExitCode::from(2)
+}
+
+/// The multi-threaded runtime of a subcommand; exit status 2 when it cannot start.
+fn async_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::from(2)
+        })
 }

@@ -19,7 +19,7 @@ use crate::node_config::enforce::{NameResolution, PolicyDecision, ResolveError};
 use crate::scenario::model::PullSpec;
 use crate::world::node::{NodeState, RenderedNode};
 
-use super::pull::{auth_file_credentials, pull_with, PullOptions};
+use super::pull::{auth_file_credentials, pull_with, pulled, PullOptions};
 use super::registry_auth::Credentials;
 use super::{FlowContext, FlowFailure, StepResult};
 
@@ -105,17 +105,7 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PullSpec, node: &NodeState) -> St
                 } else {
                     format!(" from {source}")
                 };
-                let message = format!(
-                    "pulled {candidate}{from}: {} ({} layer(s), {} bytes)",
-                    summary["digest"].as_str().unwrap_or(""),
-                    summary["layers"],
-                    summary["bytes"]
-                );
-                let mut result = StepResult::ok(message)
-                    .with_status(Some(200))
-                    .with_transcript(http.into_transcript());
-                result.body = Some(summary);
-                return result;
+                return pulled(&format!("{candidate}{from}"), summary, http);
             }
             Err(f) => failures.push((candidate.clone(), f)),
         }

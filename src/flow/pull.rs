@@ -47,19 +47,7 @@ pub async fn run(ctx: &FlowContext<'_>, spec: &PullSpec) -> StepResult {
     };
     let platform = spec.platform.as_deref().unwrap_or("linux/amd64");
     match pull(&mut http, &image, credentials.as_ref(), None, platform).await {
-        Ok(summary) => {
-            let message = format!(
-                "pulled {image}: {} ({} layer(s), {} bytes)",
-                summary["digest"].as_str().unwrap_or(""),
-                summary["layers"],
-                summary["bytes"]
-            );
-            let mut result = StepResult::ok(message)
-                .with_status(Some(200))
-                .with_transcript(http.into_transcript());
-            result.body = Some(summary);
-            result
-        }
+        Ok(summary) => pulled(&image.to_string(), summary, http),
         Err(mut failure) => {
             failure.message = format!("pulling {image}: {}", failure.message);
             failure.into_result(http.into_transcript())
@@ -90,6 +78,21 @@ pub(crate) fn auth_file_credentials(
             format!("reading credentials for {}: {e}", image.registry),
         )),
     }
+}
+
+/// The successful step of a pull of `what` (`IMAGE`, or `IMAGE from SOURCE`).
+pub(crate) fn pulled(what: &str, summary: Value, http: HttpSession) -> StepResult {
+    let message = format!(
+        "pulled {what}: {} ({} layer(s), {} bytes)",
+        summary["digest"].as_str().unwrap_or(""),
+        summary["layers"],
+        summary["bytes"]
+    );
+    let mut result = StepResult::ok(message)
+        .with_status(Some(200))
+        .with_transcript(http.into_transcript());
+    result.body = Some(summary);
+    result
 }
 
 /// How a node's configuration changes one pull.
